@@ -1,0 +1,26 @@
+"""memristorch: neural networks on simulated memristive hardware, in PyTorch."""
+
+from . import cells, devices, nn, optim, tiles
+from .devices import get_device
+from .ledger import summarize
+from .nn import MemConv2d, MemLinear, convert
+from .optim import InSituSGD
+from .tiles import PeripheryConfig, TileConfig
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "InSituSGD",
+    "MemConv2d",
+    "MemLinear",
+    "PeripheryConfig",
+    "TileConfig",
+    "cells",
+    "convert",
+    "devices",
+    "get_device",
+    "nn",
+    "optim",
+    "summarize",
+    "tiles",
+]

@@ -1,0 +1,57 @@
+"""Parameter checks shared by every layer: each raises ``ValueError`` naming the field and its allowed range."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def check_finite(name: str, value: float) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def check_range(
+    name: str,
+    value: float,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> float:
+    """Check ``low <= value <= high`` (or strict, as asked) and that ``value`` is finite."""
+    value = check_finite(name, value)
+    too_low = low is not None and (value < low if low_inclusive else value <= low)
+    too_high = high is not None and (value > high if high_inclusive else value >= high)
+    if too_low or too_high:
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        lb = "[" if low_inclusive else "("
+        hb = "]" if high_inclusive else ")"
+        raise ValueError(f"{name} must lie in {lb}{lo}, {hi}{hb}, got {value!r}")
+    return value
+
+
+def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def check_finite_tensor(name: str, tensor: torch.Tensor) -> None:
+    """Raise if ``tensor`` holds NaN or inf.
+
+    The fast path is one reduction: a sum is finite whenever every element is (barring float overflow, which the
+    exact element-wise check below then rules out).
+    """
+    if torch.isfinite(tensor.sum()):
+        return
+    bad = ~torch.isfinite(tensor)
+    if bool(bad.any()):
+        count = int(bad.sum())
+        raise ValueError(
+            f"{name} holds {count} non-finite value(s) (NaN or inf); nothing was applied and device state is unchanged"
+        )

@@ -1,0 +1,155 @@
+"""How one weight lives in devices, and how a weight change becomes programming pulses.
+
+Two cells:
+
+* :class:`SingleDeviceCell` — one device read against a fixed reference conductance ``g_ref`` (a reference column
+  or a current offset in the periphery): ``w = gain (G − g_ref)``.
+* :class:`DifferentialCell` — a pair read as ``w = gain (G⁺ − G⁻)``; an update of ``n`` pulses potentiates one
+  device and depresses the other by ``n`` pulses each (symmetric push–pull).
+
+``gain`` maps the nominal conductance window onto the weight range ``[−w_max, w_max]``.
+
+The controller plans pulses open-loop from the *nominal* step of the device, as a real array controller does:
+``n = Δw / Δw_pulse`` rounded to an integer and capped. Rounding is ``nearest`` or ``stochastic``
+(``floor(x + r)`` with ``r`` uniform, unbiased: E[n] = x). Stochastic rounding needs a uniform number per weight per
+update, which on a CPU costs more than the float training step itself. The default ``dither="rank1"`` draws one
+24-bit random integer per row, ``A_i``, and one per column, ``B_j``, and uses ``r_ij = (A_i XOR B_j) / 2^24``. Each
+``r_ij`` is exactly uniform on the 24-bit grid, and any two of them are independent (XOR with an independent uniform
+word is uniform whatever the other operand), so every pulse count keeps its exact distribution; only four-way
+combinations are tied (``r_ij ⊕ r_il ⊕ r_kj ⊕ r_kl = 0``). ``dither="independent"`` draws one number per weight.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import torch
+
+from .._validation import check_choice, check_range
+from ..devices.base import DeviceModel
+
+ROUNDINGS = ("nearest", "stochastic")
+DITHERS = ("rank1", "independent")
+_DITHER_LEVELS = 1 << 24
+
+
+class Cell(ABC):
+    """Weight ↔ conductance mapping and pulse planning for one weight."""
+
+    #: number of devices storing one weight
+    devices_per_weight: int = 1
+    #: pulse direction of each device for a positive pulse count on the weight
+    pulse_signs: tuple[int, ...] = (1,)
+
+    def __init__(
+        self,
+        device: DeviceModel,
+        w_max: float = 1.0,
+        rounding: str = "stochastic",
+        dither: str = "rank1",
+        max_pulses: int | None = None,
+    ) -> None:
+        self.device = device
+        self.w_max = check_range("w_max", w_max, 0.0, low_inclusive=False)
+        self.rounding = check_choice("rounding", rounding, ROUNDINGS)
+        self.dither = check_choice("dither", dither, DITHERS)
+        if max_pulses is not None and (isinstance(max_pulses, bool) or int(max_pulses) != max_pulses or max_pulses < 1):
+            raise ValueError(f"max_pulses must be a positive integer or None, got {max_pulses!r}")
+        self.max_pulses = None if max_pulses is None else int(max_pulses)
+        self._nominal_step_s = device.nominal_step_s
+
+    @property
+    @abstractmethod
+    def gain(self) -> float:
+        """Weight units per siemens."""
+
+    @property
+    def weight_per_pulse(self) -> float:
+        """Nominal weight change of one pulse count on the weight (all its devices pulsed)."""
+        return self.gain * self._nominal_step_s * len(self.pulse_signs)
+
+    @abstractmethod
+    def weight(self, g: torch.Tensor) -> torch.Tensor:
+        """Weights from conductances shaped ``(devices_per_weight, *weight_shape)``."""
+
+    @abstractmethod
+    def target_conductances(self, w: torch.Tensor) -> torch.Tensor:
+        """Conductances ``(devices_per_weight, *w.shape)`` that store ``w`` (clipped to the weight range)."""
+
+    @property
+    def read_noise_weight_std(self) -> float:
+        """Weight-domain std of one read's noise: independent noise of each device, scaled by the gain."""
+        return self.gain * self.device.read_noise_std_s * self.devices_per_weight**0.5
+
+    def plan_pulses(
+        self, delta_w: torch.Tensor, generator: torch.Generator | None = None, alpha: float = 1.0
+    ) -> torch.Tensor:
+        """Signed integer pulse count per weight (float tensor) realizing ``alpha · delta_w`` on the nominal device."""
+        scale = alpha / self.weight_per_pulse
+        if self.rounding == "nearest":
+            n = torch.mul(delta_w, scale).round_()
+        elif self.dither == "independent":
+            n = torch.rand(delta_w.shape, generator=generator, dtype=delta_w.dtype).add_(delta_w, alpha=scale).floor_()
+        else:
+            cols = delta_w.view(delta_w.shape[0], -1) if delta_w.dim() > 1 else delta_w.view(1, -1)
+            a = torch.randint(0, _DITHER_LEVELS, (cols.shape[0], 1), generator=generator, dtype=torch.int32)
+            b = torch.randint(0, _DITHER_LEVELS, (1, cols.shape[1]), generator=generator, dtype=torch.int32)
+            # floor(x + r) with r = (a XOR b) / 2^24, computed as floor((a XOR b + 2^24 x) / 2^24): exact scaling
+            dithered = torch.bitwise_xor(a, b).to(delta_w.dtype).add_(cols, alpha=scale * _DITHER_LEVELS)
+            n = dithered.div_(_DITHER_LEVELS, rounding_mode="floor").view(delta_w.shape)
+        if self.max_pulses is not None:
+            n.clamp_(-self.max_pulses, self.max_pulses)
+        return n
+
+
+class SingleDeviceCell(Cell):
+    """One device against a reference conductance ``g_ref`` (default: the middle of the nominal window)."""
+
+    devices_per_weight = 1
+    pulse_signs = (1,)
+
+    def __init__(self, device: DeviceModel, w_max: float = 1.0, g_ref_s: float | None = None, **kwargs) -> None:
+        super().__init__(device, w_max, **kwargs)
+        mid = 0.5 * (device.g_min_s + device.g_max_s)
+        self.g_ref_s = mid if g_ref_s is None else g_ref_s
+        check_range("g_ref_s", self.g_ref_s, device.g_min_s, device.g_max_s, low_inclusive=False, high_inclusive=False)
+
+    @property
+    def gain(self) -> float:
+        half_window = min(self.device.g_max_s - self.g_ref_s, self.g_ref_s - self.device.g_min_s)
+        return self.w_max / half_window
+
+    def weight(self, g: torch.Tensor) -> torch.Tensor:
+        return (g[0] - self.g_ref_s) * self.gain
+
+    def target_conductances(self, w: torch.Tensor) -> torch.Tensor:
+        w = w.clamp(-self.w_max, self.w_max)
+        return (self.g_ref_s + w / self.gain).unsqueeze(0)
+
+
+class DifferentialCell(Cell):
+    """A device pair read as ``gain (G⁺ − G⁻)``; updates push one device up and the other down."""
+
+    devices_per_weight = 2
+    pulse_signs = (1, -1)
+
+    @property
+    def gain(self) -> float:
+        return self.w_max / (self.device.g_max_s - self.device.g_min_s)
+
+    def weight(self, g: torch.Tensor) -> torch.Tensor:
+        return (g[0] - g[1]) * self.gain
+
+    def target_conductances(self, w: torch.Tensor) -> torch.Tensor:
+        w = w.clamp(-self.w_max, self.w_max)
+        g_min = self.device.g_min_s
+        dg = w / self.gain
+        return torch.stack((g_min + dg.clamp(min=0), g_min + (-dg).clamp(min=0)))
+
+
+CELLS = {"single": SingleDeviceCell, "differential": DifferentialCell}
+
+
+def make_cell(kind: str, device: DeviceModel, **kwargs) -> Cell:
+    check_choice("cell", kind, tuple(CELLS))
+    return CELLS[kind](device, **kwargs)

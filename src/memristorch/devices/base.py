@@ -1,0 +1,85 @@
+"""The device interface every memristorch device model implements.
+
+A device model owns the physics of one device type and works on whole tensors of devices at once. Its state is a
+small named collection of tensors (``dict[str, Tensor]``), every one shaped like the device array, so that a tile can
+gather a subset of devices, step them, and scatter them back without knowing what the names mean. Per-device
+parameters drawn for device-to-device (D2D) variability live in that state too, so they travel with ``state_dict``.
+
+Methods are pure: they return new tensors and never modify the state passed in, which is what lets a failed update
+leave the devices exactly as they were.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import torch
+
+DeviceState = dict[str, torch.Tensor]
+
+
+class DeviceModel(ABC):
+    """Physics of one device type, vectorized over any tensor of devices."""
+
+    #: short registry name of the model family
+    family: str = "device"
+
+    # -- nominal figures the layers above use to plan (not per-device truths) ------------------------------------
+    @property
+    @abstractmethod
+    def g_min_s(self) -> float:
+        """Nominal lowest conductance (siemens)."""
+
+    @property
+    @abstractmethod
+    def g_max_s(self) -> float:
+        """Nominal highest conductance (siemens)."""
+
+    @property
+    @abstractmethod
+    def nominal_step_s(self) -> float:
+        """Nominal conductance change of one potentiating pulse from the low bound (siemens)."""
+
+    @property
+    @abstractmethod
+    def pulse_period_s(self) -> float:
+        """Time one programming pulse occupies, width plus spacing (seconds)."""
+
+    @property
+    @abstractmethod
+    def read_noise_std_s(self) -> float:
+        """Standard deviation of the additive Gaussian conductance noise of one read (siemens)."""
+
+    # -- state ---------------------------------------------------------------------------------------------------
+    @abstractmethod
+    def init_state(self, shape: tuple[int, ...], generator: torch.Generator | None = None) -> DeviceState:
+        """Fresh devices of the given shape, with their D2D parameters sampled."""
+
+    @abstractmethod
+    def conductance(self, state: DeviceState) -> torch.Tensor:
+        """Noise-free conductance of every device (siemens)."""
+
+    @abstractmethod
+    def apply_pulses(
+        self, state: DeviceState, pulses: torch.Tensor, generator: torch.Generator | None = None
+    ) -> DeviceState:
+        """New state after ``pulses`` signed programming pulses per device (+ potentiate, − depress)."""
+
+    @abstractmethod
+    def pulse_energy_j(self, state: DeviceState, pulses: torch.Tensor) -> torch.Tensor:
+        """Energy (joule) each device dissipates while receiving ``pulses`` from ``state``."""
+
+    def total_pulse_energy_j(self, state: DeviceState, pulses: torch.Tensor) -> torch.Tensor:
+        """Summed energy of ``pulse_energy_j`` (a scalar tensor); models may override with a cheaper form."""
+        return self.pulse_energy_j(state, pulses).sum()
+
+    @abstractmethod
+    def set_conductance(self, state: DeviceState, target_s: torch.Tensor) -> DeviceState:
+        """Ideal write: each device placed at the reachable conductance nearest ``target_s``."""
+
+    def read(self, state: DeviceState, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Conductance as one read sees it: the noise-free value plus Gaussian read noise."""
+        g = self.conductance(state)
+        if self.read_noise_std_s > 0:
+            g = g + self.read_noise_std_s * torch.randn(g.shape, generator=generator, dtype=g.dtype)
+        return g

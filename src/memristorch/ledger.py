@@ -1,0 +1,66 @@
+"""Accounting of what programming cost: pulses, write cycles per device, time and energy.
+
+A :class:`Ledger` is a ``torch.nn.Module`` of buffers so that it travels inside ``state_dict`` with the devices it
+counts. Totals accumulate in float64 tensors (exact integers up to 2^53 pulses; no host synchronisation in the training
+loop); write cycles per device in int32.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class Ledger(nn.Module):
+    """Running totals for one array of devices shaped ``device_shape``."""
+
+    def __init__(self, device_shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.register_buffer("pulses", torch.zeros((), dtype=torch.float64))
+        self.register_buffer("updates", torch.zeros((), dtype=torch.int64))
+        self.register_buffer("energy_j", torch.zeros((), dtype=torch.float64))
+        self.register_buffer("time_s", torch.zeros((), dtype=torch.float64))
+        self.register_buffer("write_cycles", torch.zeros(device_shape, dtype=torch.int32))
+
+    def record(self, flat_index: torch.Tensor, pulses: torch.Tensor, energy_j: torch.Tensor, time_s) -> None:
+        """Add one update: signed ``pulses`` landed on flat device indices ``flat_index``."""
+        cycles = pulses.to(torch.int32).abs_()
+        self.updates.add_(1)
+        self.pulses.add_(cycles.sum())
+        self.energy_j.add_(energy_j)
+        self.time_s.add_(time_s)
+        self.write_cycles.view(-1).index_add_(0, flat_index, cycles)
+
+    def summary(self) -> dict[str, float]:
+        cycles = self.write_cycles.float()
+        return {
+            "pulses": int(self.pulses),
+            "updates": int(self.updates),
+            "energy_j": float(self.energy_j),
+            "time_s": float(self.time_s),
+            "max_write_cycles": int(self.write_cycles.max()) if cycles.numel() else 0,
+            "mean_write_cycles": float(cycles.mean()) if cycles.numel() else 0.0,
+            "devices": int(cycles.numel()),
+        }
+
+
+def merge_summaries(summaries: list[dict[str, float]]) -> dict[str, float]:
+    """Totals over several ledgers (pulses, time and energy add; per-device cycle figures take the max / mean)."""
+    if not summaries:
+        return {"pulses": 0, "updates": 0, "energy_j": 0.0, "time_s": 0.0, "max_write_cycles": 0,
+                "mean_write_cycles": 0.0, "devices": 0}
+    devices = [s["devices"] for s in summaries]
+    return {
+        "pulses": sum(s["pulses"] for s in summaries),
+        "updates": max(s["updates"] for s in summaries),
+        "energy_j": sum(s["energy_j"] for s in summaries),
+        "time_s": sum(s["time_s"] for s in summaries),
+        "max_write_cycles": max(s["max_write_cycles"] for s in summaries),
+        "mean_write_cycles": sum(s["mean_write_cycles"] * d for s, d in zip(summaries, devices)) / sum(devices),
+        "devices": sum(devices),
+    }
+
+
+def summarize(model: nn.Module) -> dict[str, float]:
+    """Totals over every ledger inside ``model``."""
+    return merge_summaries([m.summary() for m in model.modules() if isinstance(m, Ledger)])

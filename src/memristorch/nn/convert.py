@@ -1,0 +1,46 @@
+"""Swap ``nn.Linear`` / ``nn.Conv2d`` layers of any model for their memristive counterparts."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+
+from torch import nn
+
+from ..tiles import AnalogTile, TileConfig
+from .layers import MemConv2d, MemLinear
+
+
+def convert(model: nn.Module, config: TileConfig | None = None, inplace: bool = False) -> nn.Module:
+    """Return ``model`` with every ``nn.Linear`` and ``nn.Conv2d`` replaced by ``MemLinear`` / ``MemConv2d``.
+
+    Float weights are written into the devices (ideal write) and the layers mirror what the devices then hold.
+    Layer ``i`` (in module order) gets the random seed ``config.seed + i``, so conversions are reproducible.
+    """
+    config = config or TileConfig()
+    if not inplace:
+        model = copy.deepcopy(model)
+    counter = [0]
+
+    def swap(parent: nn.Module) -> None:
+        for name, child in parent.named_children():
+            if isinstance(child, nn.Linear):
+                layer_config = config.with_seed(config.seed + counter[0])
+                setattr(parent, name, MemLinear.from_float(child, layer_config))
+                counter[0] += 1
+            elif isinstance(child, nn.Conv2d):
+                layer_config = config.with_seed(config.seed + counter[0])
+                setattr(parent, name, MemConv2d.from_float(child, layer_config))
+                counter[0] += 1
+            else:
+                swap(child)
+
+    if isinstance(model, (nn.Linear, nn.Conv2d)):
+        raise ValueError("convert needs a container module; wrap a single layer in nn.Sequential")
+    swap(model)
+    return model
+
+
+def tiles(model: nn.Module) -> Iterator[AnalogTile]:
+    """Every tile in ``model``."""
+    return (m for m in model.modules() if isinstance(m, AnalogTile))

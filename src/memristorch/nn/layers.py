@@ -1,0 +1,155 @@
+"""``torch.nn`` layers whose weights live in a tile of simulated devices.
+
+``weight`` is an ordinary parameter that mirrors what the devices hold. The forward pass runs through the tile's
+periphery (input noise, DAC, read noise, ADC), so autograd sees exactly what the hardware read. Two ways to train:
+
+* in situ — :class:`memristorch.optim.InSituSGD` turns each gradient step into pulses; the tile rewrites ``weight``
+  with what the devices then hold;
+* hardware-aware — any torch optimizer trains ``weight`` as float master weights through the noisy forward; call
+  :meth:`program` afterwards to write them into the devices.
+
+The bias stays digital (a float parameter added after the ADC), as in peripheral-bias designs where a bias column
+would waste devices; it is trained by the ordinary rule.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..tiles import AnalogTile, TileConfig
+
+TILE_ATTRIBUTE = "_memristorch_tile"
+
+
+class _MemLayer(nn.Module):
+    weight: nn.Parameter
+    tile: AnalogTile
+
+    def _attach_tile(self, config: TileConfig) -> None:
+        self.tile = AnalogTile(tuple(self.weight.shape), config)
+        setattr(self.weight, TILE_ATTRIBUTE, self.tile)
+        self.program()
+
+    @torch.no_grad()
+    def program(self, weight: torch.Tensor | None = None) -> None:
+        """Write ``weight`` (default: the current float weight) into the devices, then mirror what they hold."""
+        target = self.weight if weight is None else weight
+        self.weight.copy_(self.tile.program(target))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        setattr(self.weight, TILE_ATTRIBUTE, self.tile)
+
+
+class MemLinear(_MemLayer):
+    """Drop-in for :class:`torch.nn.Linear` with device-stored weights."""
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        config: TileConfig | None = None,
+    ) -> None:
+        super().__init__()
+        reference = nn.Linear(in_features, out_features, bias=bias)
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = nn.Parameter(reference.weight.detach().clone())
+        self.bias = nn.Parameter(reference.bias.detach().clone()) if bias else None
+        self._attach_tile(config or TileConfig())
+
+    @classmethod
+    def from_float(cls, module: nn.Linear, config: TileConfig) -> MemLinear:
+        layer = cls(module.in_features, module.out_features, module.bias is not None, config)
+        with torch.no_grad():
+            layer.program(module.weight)
+            if module.bias is not None:
+                layer.bias.copy_(module.bias)
+        return layer
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        tile = self.tile
+        x = tile.prepare_input(x)
+        if tile.periphery.adc_bits is None:  # digital bias commutes with the additive read noise: fuse it
+            y = F.linear(x, self.weight, self.bias)
+            bias = None
+        else:
+            y, bias = F.linear(x, self.weight), self.bias
+        norm = torch.linalg.vector_norm(x, dim=-1, keepdim=True) if tile.needs_input_norm else None
+        y = tile.finish_output(y, norm)
+        return y if bias is None else y + bias
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class MemConv2d(_MemLayer):
+    """Drop-in for :class:`torch.nn.Conv2d` (zero padding) with device-stored weights."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        config: TileConfig | None = None,
+    ) -> None:
+        super().__init__()
+        reference = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias)
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride = reference.kernel_size, reference.stride
+        self.padding, self.dilation, self.groups = reference.padding, reference.dilation, groups
+        self.weight = nn.Parameter(reference.weight.detach().clone())
+        self.bias = nn.Parameter(reference.bias.detach().clone()) if bias else None
+        self._attach_tile(config or TileConfig())
+
+    @classmethod
+    def from_float(cls, module: nn.Conv2d, config: TileConfig) -> MemConv2d:
+        if module.padding_mode != "zeros":
+            raise ValueError(f"padding_mode must be 'zeros' for MemConv2d, got {module.padding_mode!r}")
+        if isinstance(module.padding, str):
+            raise ValueError("padding must be given as integers for MemConv2d (string padding is not supported)")
+        layer = cls(
+            module.in_channels,
+            module.out_channels,
+            module.kernel_size,
+            module.stride,
+            module.padding,
+            module.dilation,
+            module.groups,
+            module.bias is not None,
+            config,
+        )
+        with torch.no_grad():
+            layer.program(module.weight)
+            if module.bias is not None:
+                layer.bias.copy_(module.bias)
+        return layer
+
+    def _conv(self, x: torch.Tensor, weight: torch.Tensor, groups: int) -> torch.Tensor:
+        return F.conv2d(x, weight, None, self.stride, self.padding, self.dilation, groups)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        tile = self.tile
+        x = tile.prepare_input(x)
+        y = self._conv(x, self.weight, self.groups)
+        norm = None
+        if tile.needs_input_norm:
+            # ‖patch‖ of every receptive field, per group, by a convolution of x² with a ones kernel
+            ones = x.new_ones((self.groups, self.in_channels // self.groups, *self.kernel_size))
+            sq = self._conv(x.detach() ** 2, ones, self.groups).clamp_(min=0).sqrt_()
+            norm = sq.repeat_interleave(self.out_channels // self.groups, dim=1)
+        y = tile.finish_output(y, norm)
+        return y if self.bias is None else y + self.bias.view(1, -1, 1, 1)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"padding={self.padding}, groups={self.groups}, bias={self.bias is not None}"
+        )

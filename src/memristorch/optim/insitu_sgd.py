@@ -1,0 +1,61 @@
+"""In-situ SGD: each step's weight change is sent to the devices as pulses.
+
+For a parameter stored in a tile the step is ``Δw = −lr · (g + weight_decay · w)`` (optionally through a momentum
+buffer), handed to the tile, which plans and applies the pulses and rewrites the parameter with what the devices then
+hold. Other parameters (digital biases, norms) take the same rule in float. The optimizer knows no physics.
+
+Before anything is applied, every gradient of the step is checked: a NaN or inf anywhere raises ``ValueError`` and
+leaves every device and parameter as it was.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.optim import Optimizer
+
+from .._validation import check_finite_tensor, check_range
+from ..nn.layers import TILE_ATTRIBUTE
+
+
+class InSituSGD(Optimizer):
+    """SGD whose device-stored parameters are updated by pulses (``torch.optim.Optimizer`` interface)."""
+
+    def __init__(self, params, lr: float = 0.01, momentum: float = 0.0, weight_decay: float = 0.0) -> None:
+        check_range("lr", lr, 0.0, low_inclusive=False)
+        check_range("momentum", momentum, 0.0, 1.0, high_inclusive=False)
+        check_range("weight_decay", weight_decay, 0.0)
+        super().__init__(params, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        active = [(group, p) for group in self.param_groups for p in group["params"] if p.grad is not None]
+        if active and not torch.isfinite(torch.stack([p.grad.sum() for _, p in active]).sum()):
+            for _, p in active:  # name the offender; the summed check above is the fast path
+                check_finite_tensor("gradient", p.grad)
+        for group, p in active:
+            direction = self._direction(group, p)
+            tile = getattr(p, TILE_ATTRIBUTE, None)
+            if tile is None:
+                p.add_(direction, alpha=-group["lr"])
+            else:
+                tile.update(direction, weight=p, alpha=-group["lr"], check_finite=False)
+        return loss
+
+    def _direction(self, group: dict, p: torch.Tensor) -> torch.Tensor:
+        """The descent direction (gradient, decayed and through momentum); the step is ``−lr`` times it."""
+        grad = p.grad
+        if group["weight_decay"]:
+            grad = grad.add(p, alpha=group["weight_decay"])
+        if group["momentum"]:
+            state = self.state[p]
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = grad.clone()
+            else:
+                buf.mul_(group["momentum"]).add_(grad)
+            grad = buf
+        return grad

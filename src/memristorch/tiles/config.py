@@ -1,0 +1,56 @@
+"""What a tile is made of: device, cell, periphery, update policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from .._validation import check_choice
+from ..cells import CELLS, Cell, make_cell
+from ..devices import DeviceModel, get_device
+from .periphery import PeripheryConfig
+
+WRITE_SCHEMES = ("row", "parallel")
+
+
+@dataclass(frozen=True)
+class TileConfig:
+    """Configuration shared by every tile that ``convert`` creates.
+
+    ``device`` is a :class:`DeviceModel` or a preset name. ``write_scheme`` sets how programming time is counted:
+    ``row`` programs one array row at a time (all its columns in parallel, SET and RESET phases apart), as a 1T1R
+    array is written; ``parallel`` pulses the whole array at once (crossbar outer-product update, Gokmen & Vlasov
+    2016), so an update takes as long as its largest pulse count.
+    """
+
+    device: DeviceModel | str = "soft-bounds"
+    cell: str = "single"
+    w_max: float = 1.0
+    rounding: str = "stochastic"
+    dither: str = "rank1"
+    max_pulses: int | None = None
+    write_scheme: str = "row"
+    periphery: PeripheryConfig = field(default_factory=PeripheryConfig)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_choice("cell", self.cell, tuple(CELLS))
+        check_choice("write_scheme", self.write_scheme, WRITE_SCHEMES)
+        if isinstance(self.device, str):
+            object.__setattr__(self, "device", get_device(self.device))
+        elif not isinstance(self.device, DeviceModel):
+            raise ValueError(f"device must be a DeviceModel or a preset name, got {type(self.device).__name__}")
+        # build once to validate the cell arguments
+        self.make_cell()
+
+    def make_cell(self) -> Cell:
+        return make_cell(
+            self.cell,
+            self.device,
+            w_max=self.w_max,
+            rounding=self.rounding,
+            dither=self.dither,
+            max_pulses=self.max_pulses,
+        )
+
+    def with_seed(self, seed: int) -> TileConfig:
+        return replace(self, seed=seed)

@@ -1,0 +1,76 @@
+"""Peripheral circuits around an array read: input DACs, input noise, per-read device noise, output ADCs.
+
+* Input noise: Gaussian of std ``input_noise_std`` (in input units) added to every input element of every read.
+* DAC: inputs clipped to ``[−input_range, input_range]`` and quantized to ``2^dac_bits − 1`` symmetric levels.
+* Read noise: each device read adds an independent Gaussian of std σ_G to its conductance. Its effect on output
+  ``y_i = Σ_j w_ij x_j`` is exactly a Gaussian of std ``σ_w ‖x‖`` per output (σ_w = weight-domain std), so it is
+  drawn per output, not per device — same statistics for one read, thousands of times fewer random numbers.
+* ADC: outputs clipped to ``[−output_range, output_range]`` and quantized to ``2^adc_bits − 1`` levels.
+
+Quantizers pass gradients straight through (straight-through estimator). Defaults are ideal (all off).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+
+from .._validation import check_range
+
+
+def _check_bits(name: str, bits: int | None) -> None:
+    if bits is not None and (isinstance(bits, bool) or not isinstance(bits, int) or not 1 <= bits <= 24):
+        raise ValueError(f"{name} must be None or an integer in [1, 24], got {bits!r}")
+
+
+def quantize_ste(x: torch.Tensor, bits: int, limit: float) -> torch.Tensor:
+    """Clip to ``±limit`` and round to ``2^bits − 1`` symmetric levels; gradient passes straight through."""
+    levels = 2 ** (bits - 1) - 0.5 if bits > 1 else 0.5
+    step = limit / levels
+    q = torch.round(x.clamp(-limit, limit) / step) * step
+    return x + (q - x).detach()
+
+
+@dataclass(frozen=True)
+class PeripheryConfig:
+    """Non-idealities of the read path. Defaults: ideal periphery (placeholder values — calibrate when used)."""
+
+    input_noise_std: float = 0.0
+    read_noise: bool = True
+    dac_bits: int | None = None
+    input_range: float = 1.0
+    adc_bits: int | None = None
+    output_range: float = 10.0
+
+    def __post_init__(self) -> None:
+        check_range("input_noise_std", self.input_noise_std, 0.0)
+        _check_bits("dac_bits", self.dac_bits)
+        _check_bits("adc_bits", self.adc_bits)
+        check_range("input_range", self.input_range, 0.0, low_inclusive=False)
+        check_range("output_range", self.output_range, 0.0, low_inclusive=False)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def prepare_input(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        if self.input_noise_std > 0:
+            x = x + self.input_noise_std * torch.randn(x.shape, generator=generator, dtype=x.dtype)
+        if self.dac_bits is not None:
+            x = quantize_ste(x, self.dac_bits, self.input_range)
+        return x
+
+    def finish_output(
+        self,
+        y: torch.Tensor,
+        input_norm: torch.Tensor | None,
+        weight_noise_std: float,
+        generator: torch.Generator | None,
+    ) -> torch.Tensor:
+        """Add read noise (``weight_noise_std · ‖x‖`` per output; ``input_norm`` broadcasts to ``y``) and the ADC."""
+        if self.read_noise and weight_noise_std > 0 and input_norm is not None:
+            noise = torch.randn(y.shape, generator=generator, dtype=y.dtype)
+            y = torch.addcmul(y, noise, input_norm.detach(), value=weight_noise_std)
+        if self.adc_bits is not None:
+            y = quantize_ste(y, self.adc_bits, self.output_range)
+        return y

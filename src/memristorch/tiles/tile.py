@@ -1,0 +1,163 @@
+"""One weight matrix on an array of devices: reads through the periphery, writes through the cell, and a ledger.
+
+The tile keeps the device state as buffers named ``device_<field>``, each shaped
+``(devices_per_weight, *weight_shape)``, plus the state of its random generator, so ``state_dict`` holds everything
+needed to continue a run bit for bit.
+
+An update touches only the devices that receive pulses: the dense work per step is planning the pulse counts;
+gathering, stepping, energy, timing and write-back run on the pulsed subset alone. An update is all-or-nothing:
+everything is computed first, and device buffers are written only once nothing more can fail.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .._validation import check_finite_tensor
+from ..ledger import Ledger
+from .config import TileConfig
+
+
+class AnalogTile(nn.Module):
+    """Devices storing one weight tensor of shape ``weight_shape`` (first dimension = output rows)."""
+
+    def __init__(self, weight_shape: tuple[int, ...], config: TileConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.device_model = config.device
+        self.cell = config.make_cell()
+        self.periphery = config.periphery
+        self.weight_shape = tuple(weight_shape)
+        self._row_length = math.prod(self.weight_shape[1:])
+        self.generator = torch.Generator().manual_seed(int(config.seed))
+        device_shape = (self.cell.devices_per_weight, *self.weight_shape)
+        state = self.device_model.init_state(device_shape, self.generator)
+        self._state_names = tuple(state)
+        for name, value in state.items():
+            self.register_buffer(f"device_{name}", value.contiguous())
+        self.register_buffer("pulse_signs", torch.tensor(self.cell.pulse_signs, dtype=torch.float32))
+        self.register_buffer("rng_state", self.generator.get_state())
+        self.ledger = Ledger(device_shape)
+
+    # -- state -------------------------------------------------------------------------------------------------------
+    @property
+    def state(self) -> dict[str, torch.Tensor]:
+        return {name: getattr(self, f"device_{name}") for name in self._state_names}
+
+    def conductances(self) -> torch.Tensor:
+        """Noise-free conductances, shaped ``(devices_per_weight, *weight_shape)``."""
+        return self.device_model.conductance(self.state)
+
+    def effective_weight(self) -> torch.Tensor:
+        """The weights the devices hold now (noise-free read)."""
+        return self.cell.weight(self.conductances())
+
+    @torch.no_grad()
+    def program(self, weight: torch.Tensor) -> torch.Tensor:
+        """Ideal write: place each device at the conductance storing ``weight``; returns the stored weights.
+
+        This models a perfect write (not counted in the ledger); closed-loop program-and-verify with its pulse cost
+        is a separate routine.
+        """
+        if tuple(weight.shape) != self.weight_shape:
+            raise ValueError(f"weight must have shape {self.weight_shape}, got {tuple(weight.shape)}")
+        check_finite_tensor("weight", weight)
+        target = self.cell.target_conductances(weight.detach().to(torch.float32))
+        new = self.device_model.set_conductance(self.state, target)
+        for name in self._state_names:
+            getattr(self, f"device_{name}").copy_(new[name])
+        return self.effective_weight()
+
+    # -- read --------------------------------------------------------------------------------------------------------
+    def prepare_input(self, x: torch.Tensor) -> torch.Tensor:
+        return self.periphery.prepare_input(x, self.generator)
+
+    def finish_output(self, y: torch.Tensor, input_norm: torch.Tensor | None) -> torch.Tensor:
+        return self.periphery.finish_output(y, input_norm, self.cell.read_noise_weight_std, self.generator)
+
+    @property
+    def needs_input_norm(self) -> bool:
+        return self.periphery.read_noise and self.cell.read_noise_weight_std > 0
+
+    # -- write -------------------------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def update(
+        self,
+        delta_w: torch.Tensor,
+        weight: torch.Tensor | None = None,
+        *,
+        alpha: float = 1.0,
+        check_finite: bool = True,
+    ) -> int:
+        """Apply the weight change ``alpha · delta_w`` as pulses; returns how many weights received pulses.
+
+        If ``weight`` is given (the layer's mirror of the stored weights) its changed entries are refreshed with what
+        the devices now hold. Non-finite ``delta_w`` raises ``ValueError`` and changes nothing.
+        """
+        if tuple(delta_w.shape) != self.weight_shape:
+            raise ValueError(f"delta_w must have shape {self.weight_shape}, got {tuple(delta_w.shape)}")
+        if check_finite:
+            check_finite_tensor("delta_w", delta_w)
+        counts = self.cell.plan_pulses(delta_w.detach().float(), self.generator, alpha)
+        weight_index = torch.nonzero(counts.view(-1)).squeeze(1)
+        if weight_index.numel() == 0:
+            self.ledger.updates.add_(1)
+            return 0
+
+        k = self.cell.devices_per_weight
+        weight_counts = counts.view(-1).index_select(0, weight_index)
+        if k == 1:
+            device_index, pulses = weight_index, weight_counts
+        else:
+            plane = torch.arange(k).unsqueeze(1) * counts.numel()
+            device_index = (plane + weight_index).view(-1)
+            pulses = (self.pulse_signs.unsqueeze(1) * weight_counts).view(-1)
+
+        state = self.state
+        subset = {name: value.view(-1).index_select(0, device_index) for name, value in state.items()}
+        energy = self.device_model.total_pulse_energy_j(subset, pulses)
+        new = self.device_model.apply_pulses(subset, pulses, self.generator)
+        elapsed = self._programming_time(weight_index, weight_counts)
+
+        # commit: nothing below can fail on valid tensors
+        for name, value in new.items():
+            if value is not subset[name]:
+                state[name].view(-1).index_copy_(0, device_index, value)
+        self.ledger.record(device_index, pulses, energy, elapsed)
+        if weight is not None:
+            g = self.device_model.conductance(new).view(k, -1)
+            weight.view(-1).index_copy_(0, weight_index, self.cell.weight(g).to(weight.dtype))
+        return int(weight_index.numel())
+
+    def _programming_time(self, weight_index: torch.Tensor, weight_counts: torch.Tensor) -> torch.Tensor:
+        """Seconds the write takes under the configured scheme (from the pulsed weights only).
+
+        A positive count on a weight means SET pulses on some of its devices and RESET pulses on the others (the
+        differential cell), so each device plane needs, per row, as many SET slots as the largest positive count
+        and as many RESET slots as the largest negative one; SET and RESET phases run one after the other, and the
+        device planes of a cell one after the other.
+        """
+        period = self.device_model.pulse_period_s * self.cell.devices_per_weight
+        if self.config.write_scheme == "parallel":
+            low, high = torch.aminmax(weight_counts)
+            return (high.clamp(min=0) - low.clamp(max=0)).double() * period
+        # slot r: SET pulses of row r; slot rows + r: RESET pulses of row r
+        slot = torch.div(weight_index, self._row_length, rounding_mode="floor")
+        slot.add_((weight_counts < 0).long(), alpha=self.weight_shape[0])
+        longest = torch.zeros(2 * self.weight_shape[0]).scatter_reduce_(0, slot, weight_counts.abs(), "amax")
+        return longest.sum().double().mul_(period)
+
+    # -- serialization of the random stream ---------------------------------------------------------------------------
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        self.rng_state = self.generator.get_state()
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self.generator.set_state(self.rng_state.clone())
+
+    def extra_repr(self) -> str:
+        return f"weight_shape={self.weight_shape}, cell={type(self.cell).__name__}, device={self.device_model!r}"
