@@ -96,7 +96,7 @@ class Cell(ABC):
             b = torch.randint(0, _DITHER_LEVELS, (1, cols.shape[1]), generator=generator, dtype=torch.int32)
             # floor(x + r) with r = (a XOR b) / 2^24, computed as floor((a XOR b + 2^24 x) / 2^24): exact scaling
             dithered = torch.bitwise_xor(a, b).to(delta_w.dtype).add_(cols, alpha=scale * _DITHER_LEVELS)
-            n = dithered.div_(_DITHER_LEVELS, rounding_mode="floor").view(delta_w.shape)
+            n = dithered.mul_(1.0 / _DITHER_LEVELS).floor_().view(delta_w.shape)
         if self.max_pulses is not None:
             n.clamp_(-self.max_pulses, self.max_pulses)
         return n

@@ -20,14 +20,14 @@ from .._validation import check_range
 
 
 def _check_bits(name: str, bits: int | None) -> None:
-    if bits is not None and (isinstance(bits, bool) or not isinstance(bits, int) or not 1 <= bits <= 24):
-        raise ValueError(f"{name} must be None or an integer in [1, 24], got {bits!r}")
+    if bits is not None and (isinstance(bits, bool) or not isinstance(bits, int) or not 2 <= bits <= 24):
+        raise ValueError(f"{name} must be None or an integer in [2, 24], got {bits!r}")
 
 
 def quantize_ste(x: torch.Tensor, bits: int, limit: float) -> torch.Tensor:
-    """Clip to ``±limit`` and round to ``2^bits − 1`` symmetric levels; gradient passes straight through."""
-    levels = 2 ** (bits - 1) - 0.5 if bits > 1 else 0.5
-    step = limit / levels
+    """Clip to ``±limit`` and round to ``2^bits − 1`` symmetric levels (0 and ±k·limit/(2^(bits−1) − 1));
+    the gradient passes straight through."""
+    step = limit / (2 ** (bits - 1) - 1)
     q = torch.round(x.clamp(-limit, limit) / step) * step
     return x + (q - x).detach()
 

@@ -45,7 +45,8 @@ class AnalogTile(nn.Module):
     # -- state -------------------------------------------------------------------------------------------------------
     @property
     def state(self) -> dict[str, torch.Tensor]:
-        return {name: getattr(self, f"device_{name}") for name in self._state_names}
+        buffers = self._buffers
+        return {name: buffers[f"device_{name}"] for name in self._state_names}
 
     def conductances(self) -> torch.Tensor:
         """Noise-free conductances, shaped ``(devices_per_weight, *weight_shape)``."""

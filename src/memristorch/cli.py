@@ -1,0 +1,120 @@
+"""The ``memristorch`` command line: run experiments, list what exists, preview devices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Neural networks on simulated memristive hardware.", no_args_is_help=True)
+devices_app = typer.Typer(help="Device presets.", no_args_is_help=True)
+app.add_typer(devices_app, name="devices")
+console = Console()
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code=2)
+
+
+def _format(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+@app.command()
+def run(
+    experiment: str = typer.Argument(..., help="experiment name (see `memristorch list`)"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="YAML file of config fields"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="run folder (default runs/<experiment>-<time>)"),
+    set_: list[str] | None = typer.Option(None, "--set", "-s", help="override a config field: key=value"),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="data folder (else $MEMRISTORCH_DATA)"),
+    resume: bool = typer.Option(False, "--resume", help="continue from the checkpoint in --out"),
+) -> None:
+    """Run an experiment; write results.json, CSV tables and PNG figures into the run folder."""
+    from .experiments import get_experiment
+    from .runner import default_run_dir, load_config, parse_overrides, save_results
+
+    try:
+        spec = get_experiment(experiment)
+        overrides = parse_overrides(set_)
+        if data_dir is not None:
+            overrides["data_dir"] = str(data_dir)
+        cfg = load_config(spec.config, config, overrides)
+    except (ValueError, FileNotFoundError) as error:
+        _fail(str(error))
+    if resume and out is None:
+        _fail("--resume needs --out pointing at the interrupted run folder")
+    run_dir = out or default_run_dir(experiment)
+    console.print(f"[bold]{experiment}[/bold] → {run_dir}")
+    try:
+        results = spec.run(cfg, run_dir=run_dir, resume=resume)
+    except (ValueError, FileNotFoundError) as error:
+        _fail(str(error))
+    path = save_results(run_dir, experiment, cfg.model_dump(), results)
+    table = Table(title=f"{experiment}: summary")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    for key, value in results.summary.items():
+        table.add_row(key, _format(value))
+    console.print(table)
+    console.print(f"results: {path}")
+
+
+@app.command("list")
+def list_() -> None:
+    """List experiments and device presets."""
+    from .devices import PRESETS
+    from .experiments import EXPERIMENTS
+
+    table = Table(title="experiments")
+    table.add_column("name")
+    table.add_column("description")
+    for e in EXPERIMENTS.values():
+        table.add_row(e.name, e.description)
+    console.print(table)
+    table = Table(title="device presets")
+    table.add_column("name")
+    table.add_column("description")
+    for p in PRESETS.values():
+        table.add_row(p.name, p.description)
+    console.print(table)
+
+
+@devices_app.command("show")
+def devices_show(
+    preset: str = typer.Argument(..., help="device preset name"),
+    out: Path = typer.Option(Path("runs/devices"), "--out", "-o", help="folder for the figure"),
+    devices: int = typer.Option(8, help="how many devices (D2D samples) to draw"),
+    pulses: int | None = typer.Option(None, help="pulses per direction (default: the preset's n_states)"),
+    seed: int = typer.Option(0),
+) -> None:
+    """Plot the preset's response to a potentiation-then-depression pulse train, and print its parameters."""
+    from .devices import get_device
+    from .devices.response import pulse_train_response
+    from .plots import pulse_response
+
+    try:
+        device = get_device(preset)
+    except ValueError as error:
+        _fail(str(error))
+    n = pulses or getattr(getattr(device, "params", None), "n_states", 100)
+    numbers, g = pulse_train_response(device, n_devices=devices, n_pulses=n, seed=seed)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{preset}.png"
+    fig = pulse_response(numbers, g, f"{preset}: {devices} devices")
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    table = Table(title=f"device preset {preset}")
+    table.add_column("parameter")
+    table.add_column("value", justify="right")
+    for key, value in getattr(device, "params", device).__dict__.items():
+        table.add_row(key, _format(value))
+    console.print(table)
+    console.print(f"figure: {path}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,48 @@
+"""Figures for experiments and device previews (matplotlib, headless)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def accuracy_per_epoch(history: Sequence[Mapping[str, float]], series: Mapping[str, str]):
+    """Test accuracy against epoch; ``series`` maps a history column to its legend label."""
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    epochs = [row["epoch"] for row in history]
+    for column, label in series.items():
+        ax.plot(epochs, [100 * row[column] for row in history], marker="o", label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("test accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return fig
+
+
+def conductance_histograms(before_s: np.ndarray, after_s: np.ndarray, g_min_s: float, g_max_s: float):
+    """Histograms of all device conductances before and after training (µS)."""
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    bins = np.linspace(g_min_s * 1e6, g_max_s * 1e6, 60)
+    ax.hist(before_s * 1e6, bins=bins, alpha=0.6, label="before training")
+    ax.hist(after_s * 1e6, bins=bins, alpha=0.6, label="after training")
+    ax.set_xlabel("conductance (µS)")
+    ax.set_ylabel("devices")
+    ax.set_yscale("log")
+    ax.legend()
+    return fig
+
+
+def pulse_response(pulse_numbers: np.ndarray, conductances_s: np.ndarray, title: str):
+    """Conductance traces (µS) of several devices under a potentiation-then-depression pulse train."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    ax.plot(pulse_numbers, conductances_s.T * 1e6, lw=0.8, alpha=0.7)
+    ax.set_xlabel("pulse number (potentiation, then depression)")
+    ax.set_ylabel("conductance (µS)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    return fig
