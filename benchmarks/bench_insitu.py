@@ -67,7 +67,9 @@ def main() -> None:
         return run
 
     # interleave the measurements so that machine noise hits both sides alike
-    results: dict[str, list[float]] = {k: [] for k in ("float_train", "insitu_train", "float_infer", "noisy_infer")}
+    results: dict[str, list[float]] = {
+        k: [] for k in ("float_train", "insitu_train", "float_infer", "noisy_infer")
+    }
     fns = {
         "float_train": train_step(float_model, float_opt),
         "insitu_train": train_step(mem_model, mem_opt),
@@ -79,7 +81,9 @@ def main() -> None:
             results[name].append(seconds_per_call(fn, args.steps, 1))
     best = {k: min(v) for k, v in results.items()}
 
-    print(f"784-256-128-10 MLP, batch 64, {args.threads} threads, device preset {args.device!r}, torch {torch.__version__}")
+    print(
+        f"784-256-128-10 MLP, batch 64, {args.threads} threads, device preset {args.device!r}, torch {torch.__version__}"
+    )
     print(f"{'case':<16}{'steps/s':>12}{'ms/step':>10}")
     for name, sec in best.items():
         print(f"{name:<16}{1 / sec:>12.1f}{sec * 1e3:>10.3f}")

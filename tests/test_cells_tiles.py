@@ -18,7 +18,9 @@ def test_weight_conductance_round_trip(cell_cls):
     assert g.shape == (cell.devices_per_weight, 101)
     torch.testing.assert_close(cell.weight(g), w, atol=1e-6, rtol=0)
     # out-of-range weights clip to ±w_max
-    assert cell.weight(cell.target_conductances(torch.tensor([3.0, -3.0]))).tolist() == pytest.approx([0.5, -0.5])
+    assert cell.weight(cell.target_conductances(torch.tensor([3.0, -3.0]))).tolist() == pytest.approx(
+        [0.5, -0.5]
+    )
 
 
 @pytest.mark.parametrize("dither", ["rank1", "independent"])
@@ -88,7 +90,9 @@ def test_update_moves_weights_and_books_the_ledger():
 
 
 def test_differential_update_pushes_both_devices():
-    config = TileConfig(device=PulsedDevice(response="linear", n_states=201), cell="differential", rounding="nearest")
+    config = TileConfig(
+        device=PulsedDevice(response="linear", n_states=201), cell="differential", rounding="nearest"
+    )
     tile = AnalogTile((1, 2), config)
     tile.program(torch.zeros(1, 2))
     tile.update(torch.tensor([[2.0, -1.0]]) * tile.cell.weight_per_pulse)

@@ -144,7 +144,9 @@ def test_pulse_energy_is_joule_heating():
     energy = dev.pulse_energy_j(state, torch.tensor([3.0, -2.0]))
     expected = torch.tensor([1.2**2 * 10e-6 * 50e-9 * 3, 0.8**2 * 20e-6 * 50e-9 * 2])
     torch.testing.assert_close(energy, expected)
-    assert dev.total_pulse_energy_j(state, torch.tensor([3.0, -2.0])).item() == pytest.approx(expected.sum().item())
+    assert dev.total_pulse_energy_j(state, torch.tensor([3.0, -2.0])).item() == pytest.approx(
+        expected.sum().item()
+    )
 
 
 def test_apply_pulses_does_not_modify_its_input():

@@ -74,7 +74,7 @@ def test_state_dict_round_trips_with_weights_only():
     buffer.seek(0)
     restored = convert(small_cnn(), mt.TileConfig(device="soft-bounds", seed=42))
     restored.load_state_dict(torch.load(buffer, weights_only=True))
-    for a, b in zip(tiles(model), tiles(restored)):
+    for a, b in zip(tiles(model), tiles(restored), strict=True):
         torch.testing.assert_close(a.conductances(), b.conductances(), atol=0, rtol=0)
         assert a.ledger.summary() == b.ledger.summary()
     # same random stream afterwards: one more identical step gives identical devices
@@ -83,7 +83,7 @@ def test_state_dict_round_trips_with_weights_only():
         o.zero_grad()
         F.cross_entropy(m(x), y).backward()
         o.step()
-    for a, b in zip(tiles(model), tiles(restored)):
+    for a, b in zip(tiles(model), tiles(restored), strict=True):
         assert torch.equal(a.conductances(), b.conductances())
 
 
@@ -93,7 +93,7 @@ def test_insitu_sgd_tracks_float_sgd_with_linear_small_step_device():
     device = PulsedDevice(response="linear", n_states=200_001)
     mem_model = convert(float_model, mt.TileConfig(device=device, rounding="nearest"))
     with torch.no_grad():
-        for f, m in zip(float_model.parameters(), mem_model.parameters()):
+        for f, m in zip(float_model.parameters(), mem_model.parameters(), strict=True):
             f.copy_(m)
     start = [p.detach().clone() for p in float_model.parameters()]
     float_opt = torch.optim.SGD(float_model.parameters(), lr=0.05)
@@ -106,8 +106,11 @@ def test_insitu_sgd_tracks_float_sgd_with_linear_small_step_device():
             opt.zero_grad()
             F.cross_entropy(model(x), y).backward()
             opt.step()
-    drift = max((f - m).abs().max().item() for f, m in zip(float_model.parameters(), mem_model.parameters()))
-    moved = max((f - s).abs().max().item() for f, s in zip(float_model.parameters(), start))
+    drift = max(
+        (f - m).abs().max().item()
+        for f, m in zip(float_model.parameters(), mem_model.parameters(), strict=True)
+    )
+    moved = max((f - s).abs().max().item() for f, s in zip(float_model.parameters(), start, strict=True))
     assert moved > 0.05, "the test must train far enough to mean something"
     assert drift < 0.02 * moved, (drift, moved)
     assert mt.summarize(mem_model)["pulses"] > 0

@@ -29,7 +29,9 @@ def _format(value) -> str:
 def run(
     experiment: str = typer.Argument(..., help="experiment name (see `memristorch list`)"),
     config: Path | None = typer.Option(None, "--config", "-c", help="YAML file of config fields"),
-    out: Path | None = typer.Option(None, "--out", "-o", help="run folder (default runs/<experiment>-<time>)"),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="run folder (default runs/<experiment>-<time>)"
+    ),
     set_: list[str] | None = typer.Option(None, "--set", "-s", help="override a config field: key=value"),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="data folder (else $MEMRISTORCH_DATA)"),
     resume: bool = typer.Option(False, "--resume", help="continue from the checkpoint in --out"),

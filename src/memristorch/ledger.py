@@ -47,8 +47,15 @@ class Ledger(nn.Module):
 def merge_summaries(summaries: list[dict[str, float]]) -> dict[str, float]:
     """Totals over several ledgers (pulses, time and energy add; per-device cycle figures take the max / mean)."""
     if not summaries:
-        return {"pulses": 0, "updates": 0, "energy_j": 0.0, "time_s": 0.0, "max_write_cycles": 0,
-                "mean_write_cycles": 0.0, "devices": 0}
+        return {
+            "pulses": 0,
+            "updates": 0,
+            "energy_j": 0.0,
+            "time_s": 0.0,
+            "max_write_cycles": 0,
+            "mean_write_cycles": 0.0,
+            "devices": 0,
+        }
     devices = [s["devices"] for s in summaries]
     return {
         "pulses": sum(s["pulses"] for s in summaries),
@@ -56,7 +63,8 @@ def merge_summaries(summaries: list[dict[str, float]]) -> dict[str, float]:
         "energy_j": sum(s["energy_j"] for s in summaries),
         "time_s": sum(s["time_s"] for s in summaries),
         "max_write_cycles": max(s["max_write_cycles"] for s in summaries),
-        "mean_write_cycles": sum(s["mean_write_cycles"] * d for s, d in zip(summaries, devices)) / sum(devices),
+        "mean_write_cycles": sum(s["mean_write_cycles"] * d for s, d in zip(summaries, devices, strict=True))
+        / sum(devices),
         "devices": sum(devices),
     }
 

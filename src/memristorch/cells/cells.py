@@ -53,7 +53,9 @@ class Cell(ABC):
         self.w_max = check_range("w_max", w_max, 0.0, low_inclusive=False)
         self.rounding = check_choice("rounding", rounding, ROUNDINGS)
         self.dither = check_choice("dither", dither, DITHERS)
-        if max_pulses is not None and (isinstance(max_pulses, bool) or int(max_pulses) != max_pulses or max_pulses < 1):
+        if max_pulses is not None and (
+            isinstance(max_pulses, bool) or int(max_pulses) != max_pulses or max_pulses < 1
+        ):
             raise ValueError(f"max_pulses must be a positive integer or None, got {max_pulses!r}")
         self.max_pulses = None if max_pulses is None else int(max_pulses)
         self._nominal_step_s = device.nominal_step_s
@@ -89,7 +91,11 @@ class Cell(ABC):
         if self.rounding == "nearest":
             n = torch.mul(delta_w, scale).round_()
         elif self.dither == "independent":
-            n = torch.rand(delta_w.shape, generator=generator, dtype=delta_w.dtype).add_(delta_w, alpha=scale).floor_()
+            n = (
+                torch.rand(delta_w.shape, generator=generator, dtype=delta_w.dtype)
+                .add_(delta_w, alpha=scale)
+                .floor_()
+            )
         else:
             cols = delta_w.view(delta_w.shape[0], -1) if delta_w.dim() > 1 else delta_w.view(1, -1)
             a = torch.randint(0, _DITHER_LEVELS, (cols.shape[0], 1), generator=generator, dtype=torch.int32)
@@ -108,11 +114,15 @@ class SingleDeviceCell(Cell):
     devices_per_weight = 1
     pulse_signs = (1,)
 
-    def __init__(self, device: DeviceModel, w_max: float = 1.0, g_ref_s: float | None = None, **kwargs) -> None:
+    def __init__(
+        self, device: DeviceModel, w_max: float = 1.0, g_ref_s: float | None = None, **kwargs
+    ) -> None:
         super().__init__(device, w_max, **kwargs)
         mid = 0.5 * (device.g_min_s + device.g_max_s)
         self.g_ref_s = mid if g_ref_s is None else g_ref_s
-        check_range("g_ref_s", self.g_ref_s, device.g_min_s, device.g_max_s, low_inclusive=False, high_inclusive=False)
+        check_range(
+            "g_ref_s", self.g_ref_s, device.g_min_s, device.g_max_s, low_inclusive=False, high_inclusive=False
+        )
 
     @property
     def gain(self) -> float:

@@ -4,4 +4,12 @@ from .base import DeviceModel, DeviceState
 from .presets import PRESETS, Preset, get_device
 from .pulsed import PulsedDevice, PulsedDeviceParams
 
-__all__ = ["DeviceModel", "DeviceState", "PRESETS", "Preset", "PulsedDevice", "PulsedDeviceParams", "get_device"]
+__all__ = [
+    "DeviceModel",
+    "DeviceState",
+    "PRESETS",
+    "Preset",
+    "PulsedDevice",
+    "PulsedDeviceParams",
+    "get_device",
+]

@@ -181,7 +181,9 @@ class PulsedDevice(DeviceModel):
         up = pulses > 0
         if p.response == "soft_bounds":
             # n pulses toward bound b shrink the distance to it by (1 − s)^n
-            log_keep = torch.where(up, state["step_up"], state["step_down"]).clamp_(max=1.0 - 1e-7).neg_().log1p_()
+            log_keep = (
+                torch.where(up, state["step_up"], state["step_down"]).clamp_(max=1.0 - 1e-7).neg_().log1p_()
+            )
             bound = up.to(u.dtype)
             return log_keep.mul_(n_abs).exp_().mul_(u - bound).add_(bound)
         if p.nonlinearity_up == 0.0 and p.nonlinearity_down == 0.0:

@@ -86,7 +86,9 @@ def build_mlp(n_in: int, hidden: list[int], n_out: int) -> nn.Sequential:
 @torch.no_grad()
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 2048) -> float:
     model.eval()
-    correct = sum(int((model(x[i : i + batch]).argmax(1) == y[i : i + batch]).sum()) for i in range(0, len(y), batch))
+    correct = sum(
+        int((model(x[i : i + batch]).argmax(1) == y[i : i + batch]).sum()) for i in range(0, len(y), batch)
+    )
     model.train()
     return correct / len(y)
 
@@ -108,7 +110,7 @@ def run(config: InSituMLPConfig, run_dir: Path | None = None, resume: bool = Fal
     float_model = build_mlp(data.n_features, config.hidden, data.n_classes)
     insitu_model = convert(float_model, tile_config)
     with torch.no_grad():  # the float twin starts from exactly what the devices hold
-        for f, m in zip(float_model.parameters(), insitu_model.parameters()):
+        for f, m in zip(float_model.parameters(), insitu_model.parameters(), strict=True):
             f.copy_(m)
     float_opt = torch.optim.SGD(float_model.parameters(), lr=config.lr)
     insitu_opt = InSituSGD(insitu_model.parameters(), lr=config.lr)
@@ -198,7 +200,8 @@ def run(config: InSituMLPConfig, run_dir: Path | None = None, resume: bool = Fal
     conductance_after = _all_conductances(insitu_model)
     figures = {
         "accuracy_per_epoch": plots.accuracy_per_epoch(
-            history, {"insitu_test_accuracy": f"in situ ({config.device})", "float_test_accuracy": "float PyTorch"}
+            history,
+            {"insitu_test_accuracy": f"in situ ({config.device})", "float_test_accuracy": "float PyTorch"},
         ),
         "conductance_histogram": plots.conductance_histograms(
             conductance_before, conductance_after, device.g_min_s * 0.8, device.g_max_s * 1.2

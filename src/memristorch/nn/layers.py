@@ -82,7 +82,9 @@ class MemLinear(_MemLayer):
         return y if bias is None else y + bias
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        )
 
 
 class MemConv2d(_MemLayer):
@@ -114,7 +116,9 @@ class MemConv2d(_MemLayer):
         if module.padding_mode != "zeros":
             raise ValueError(f"padding_mode must be 'zeros' for MemConv2d, got {module.padding_mode!r}")
         if isinstance(module.padding, str):
-            raise ValueError("padding must be given as integers for MemConv2d (string padding is not supported)")
+            raise ValueError(
+                "padding must be given as integers for MemConv2d (string padding is not supported)"
+            )
         layer = cls(
             module.in_channels,
             module.out_channels,

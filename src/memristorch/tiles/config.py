@@ -38,7 +38,9 @@ class TileConfig:
         if isinstance(self.device, str):
             object.__setattr__(self, "device", get_device(self.device))
         elif not isinstance(self.device, DeviceModel):
-            raise ValueError(f"device must be a DeviceModel or a preset name, got {type(self.device).__name__}")
+            raise ValueError(
+                f"device must be a DeviceModel or a preset name, got {type(self.device).__name__}"
+            )
         # build once to validate the cell arguments
         self.make_cell()
 

@@ -161,4 +161,6 @@ class AnalogTile(nn.Module):
         self.generator.set_state(self.rng_state.clone())
 
     def extra_repr(self) -> str:
-        return f"weight_shape={self.weight_shape}, cell={type(self.cell).__name__}, device={self.device_model!r}"
+        return (
+            f"weight_shape={self.weight_shape}, cell={type(self.cell).__name__}, device={self.device_model!r}"
+        )
