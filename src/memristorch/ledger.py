@@ -1,8 +1,8 @@
 """Accounting of what programming cost: pulses, write cycles per device, time and energy.
 
 A :class:`Ledger` is a ``torch.nn.Module`` of buffers so that it travels inside ``state_dict`` with the devices it
-counts. Totals accumulate in float64 tensors (exact integers up to 2^53 pulses; no host synchronisation in the training
-loop); write cycles per device in int32.
+counts. Energy and time accumulate in float64 tensors, write cycles (pulses received) per device in int32; the pulse
+total is their sum. Nothing synchronises with the host in the training loop.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ class Ledger(nn.Module):
 
     def __init__(self, device_shape: tuple[int, ...]) -> None:
         super().__init__()
-        self.register_buffer("pulses", torch.zeros((), dtype=torch.float64))
         self.register_buffer("updates", torch.zeros((), dtype=torch.int64))
         self.register_buffer("energy_j", torch.zeros((), dtype=torch.float64))
         self.register_buffer("time_s", torch.zeros((), dtype=torch.float64))
@@ -26,7 +25,6 @@ class Ledger(nn.Module):
         """Add one update: signed ``pulses`` landed on flat device indices ``flat_index``."""
         cycles = pulses.to(torch.int32).abs_()
         self.updates.add_(1)
-        self.pulses.add_(cycles.sum())
         self.energy_j.add_(energy_j)
         self.time_s.add_(time_s)
         self.write_cycles.view(-1).index_add_(0, flat_index, cycles)
@@ -34,7 +32,7 @@ class Ledger(nn.Module):
     def summary(self) -> dict[str, float]:
         cycles = self.write_cycles.float()
         return {
-            "pulses": int(self.pulses),
+            "pulses": int(self.write_cycles.sum(dtype=torch.int64)),
             "updates": int(self.updates),
             "energy_j": float(self.energy_j),
             "time_s": float(self.time_s),

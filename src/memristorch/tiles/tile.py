@@ -1,8 +1,9 @@
 """One weight matrix on an array of devices: reads through the periphery, writes through the cell, and a ledger.
 
-The tile keeps the device state as buffers named ``device_<field>``, each shaped
-``(devices_per_weight, *weight_shape)``, plus the state of its random generator, so ``state_dict`` holds everything
-needed to continue a run bit for bit.
+The tile keeps the device state packed by dtype: one buffer ``device_state_<dtype>`` of shape
+``(n_fields, devices_per_weight, *weight_shape)`` per dtype, whose rows are the device model's named fields (so a
+subset of devices is gathered with one ``index_select`` per dtype, not one per field). Beside it lies the state of the
+tile's random generator, so ``state_dict`` holds everything needed to continue a run bit for bit.
 
 An update touches only the devices that receive pulses: the dense work per step is planning the pulse counts;
 gathering, stepping, energy, timing and write-back run on the pulsed subset alone. An update is all-or-nothing:
@@ -35,9 +36,19 @@ class AnalogTile(nn.Module):
         self.generator = torch.Generator().manual_seed(int(config.seed))
         device_shape = (self.cell.devices_per_weight, *self.weight_shape)
         state = self.device_model.init_state(device_shape, self.generator)
-        self._state_names = tuple(state)
+        groups: dict[torch.dtype, list[str]] = {}
         for name, value in state.items():
-            self.register_buffer(f"device_{name}", value.contiguous())
+            if tuple(value.shape) != device_shape:
+                raise ValueError(
+                    f"device state field {name!r} has shape {tuple(value.shape)}, expected {device_shape}"
+                )
+            groups.setdefault(value.dtype, []).append(name)
+        # (buffer name, field names) per dtype
+        self._groups = tuple(
+            (f"device_state_{str(dt).removeprefix('torch.')}", tuple(names)) for dt, names in groups.items()
+        )
+        for buffer, names in self._groups:
+            self.register_buffer(buffer, torch.stack([state[n] for n in names]).contiguous())
         self.register_buffer("pulse_signs", torch.tensor(self.cell.pulse_signs, dtype=torch.float32))
         self.register_buffer("rng_state", self.generator.get_state())
         self.ledger = Ledger(device_shape)
@@ -46,7 +57,24 @@ class AnalogTile(nn.Module):
     @property
     def state(self) -> dict[str, torch.Tensor]:
         buffers = self._buffers
-        return {name: buffers[f"device_{name}"] for name in self._state_names}
+        return {name: buffers[buffer][i] for buffer, names in self._groups for i, name in enumerate(names)}
+
+    def _gather(self, device_index: torch.Tensor) -> dict[str, torch.Tensor]:
+        """State of the devices at flat indices ``device_index`` (one gather per dtype group)."""
+        subset = {}
+        for buffer, names in self._groups:
+            packed = self._buffers[buffer]
+            rows = packed.view(len(names), -1).index_select(1, device_index)
+            subset.update(zip(names, rows, strict=True))
+        return subset
+
+    def _scatter(self, device_index: torch.Tensor, subset: dict, new: dict) -> None:
+        """Write back the fields the device model changed."""
+        for buffer, names in self._groups:
+            packed = self._buffers[buffer]
+            for i, name in enumerate(names):
+                if new[name] is not subset[name]:
+                    packed[i].view(-1).index_copy_(0, device_index, new[name])
 
     def conductances(self) -> torch.Tensor:
         """Noise-free conductances, shaped ``(devices_per_weight, *weight_shape)``."""
@@ -67,9 +95,10 @@ class AnalogTile(nn.Module):
             raise ValueError(f"weight must have shape {self.weight_shape}, got {tuple(weight.shape)}")
         check_finite_tensor("weight", weight)
         target = self.cell.target_conductances(weight.detach().to(torch.float32))
-        new = self.device_model.set_conductance(self.state, target)
-        for name in self._state_names:
-            getattr(self, f"device_{name}").copy_(new[name])
+        state = self.state
+        new = self.device_model.set_conductance(state, target)
+        for name, value in state.items():
+            value.copy_(new[name])
         return self.effective_weight()
 
     # -- read --------------------------------------------------------------------------------------------------------
@@ -117,20 +146,20 @@ class AnalogTile(nn.Module):
             device_index = (plane + weight_index).view(-1)
             pulses = (self.pulse_signs.unsqueeze(1) * weight_counts).view(-1)
 
-        state = self.state
-        subset = {name: value.view(-1).index_select(0, device_index) for name, value in state.items()}
+        subset = self._gather(device_index)
         energy = self.device_model.total_pulse_energy_j(subset, pulses)
         new = self.device_model.apply_pulses(subset, pulses, self.generator)
         elapsed = self._programming_time(weight_index, weight_counts)
 
         # commit: nothing below can fail on valid tensors
-        for name, value in new.items():
-            if value is not subset[name]:
-                state[name].view(-1).index_copy_(0, device_index, value)
+        self._scatter(device_index, subset, new)
         self.ledger.record(device_index, pulses, energy, elapsed)
         if weight is not None:
             g = self.device_model.conductance(new).view(k, -1)
-            weight.view(-1).index_copy_(0, weight_index, self.cell.weight(g).to(weight.dtype))
+            stored = self.cell.weight(g)
+            weight.view(-1).index_copy_(
+                0, weight_index, stored if stored.dtype == weight.dtype else stored.to(weight.dtype)
+            )
         return int(weight_index.numel())
 
     def _programming_time(self, weight_index: torch.Tensor, weight_counts: torch.Tensor) -> torch.Tensor:
