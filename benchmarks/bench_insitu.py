@@ -40,16 +40,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="soft-bounds")
+    parser.add_argument("--lr", type=float, default=0.2, help="as in configs/insitu-mnist.yaml")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     x = torch.rand(64, 784)
     y = torch.randint(0, 10, (64,))
     float_model = mlp()
-    float_opt = torch.optim.SGD(float_model.parameters(), lr=0.01)
+    float_opt = torch.optim.SGD(float_model.parameters(), lr=args.lr)
     config = mt.TileConfig(device=args.device, w_max=1.0)
     mem_model = mt.convert(mlp(), config)
-    mem_opt = mt.InSituSGD(mem_model.parameters(), lr=0.01)
+    mem_opt = mt.InSituSGD(mem_model.parameters(), lr=args.lr)
 
     def train_step(model, opt):
         def step():
@@ -91,7 +92,12 @@ def main() -> None:
     infer_ratio = best["noisy_infer"] / best["float_infer"]
     print(f"in-situ training / float training time: {train_ratio:.2f}x  (target <= 2x)")
     print(f"noisy inference / float inference time: {infer_ratio:.2f}x  (target <= 1.3x)")
-    print(f"pulses applied during the benchmark: {mt.summarize(mem_model)['pulses']}")
+    ledger = mt.summarize(mem_model)
+    pulses_per_step = ledger["pulses"] / max(1, ledger["updates"])
+    print(
+        f"lr {args.lr}: {pulses_per_step:.0f} pulses per step on {ledger['devices']} devices "
+        f"({100 * pulses_per_step / ledger['devices']:.2f} % of devices, counting multi-pulse devices by pulses)"
+    )
 
 
 if __name__ == "__main__":

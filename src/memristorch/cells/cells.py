@@ -84,24 +84,34 @@ class Cell(ABC):
         return self.gain * self.device.read_noise_std_s * self.devices_per_weight**0.5
 
     def plan_pulses(
-        self, delta_w: torch.Tensor, generator: torch.Generator | None = None, alpha: float = 1.0
+        self,
+        delta_w: torch.Tensor,
+        generator: torch.Generator | None = None,
+        alpha: float = 1.0,
+        scratch: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> torch.Tensor:
-        """Signed integer pulse count per weight (float tensor) realizing ``alpha · delta_w`` on the nominal device."""
+        """Signed integer pulse count per weight (float tensor) realizing ``alpha · delta_w`` on the nominal device.
+
+        ``scratch`` — an int32 and a float32 tensor shaped like ``delta_w`` — lets a caller that plans every step
+        reuse memory (the result is then written into the float one); fresh large allocations each step cost page
+        faults that can exceed the arithmetic.
+        """
         scale = alpha / self.weight_per_pulse
+        int_buffer, out = scratch if scratch is not None else (None, None)
         if self.rounding == "nearest":
-            n = torch.mul(delta_w, scale).round_()
+            n = torch.mul(delta_w, scale, out=out).round_()
         elif self.dither == "independent":
-            n = (
-                torch.rand(delta_w.shape, generator=generator, dtype=delta_w.dtype)
-                .add_(delta_w, alpha=scale)
-                .floor_()
-            )
+            noise = torch.rand(delta_w.shape, generator=generator, dtype=delta_w.dtype)
+            n = torch.add(noise, delta_w, alpha=scale, out=out).floor_()
         else:
             cols = delta_w.view(delta_w.shape[0], -1) if delta_w.dim() > 1 else delta_w.view(1, -1)
             a = torch.randint(0, _DITHER_LEVELS, (cols.shape[0], 1), generator=generator, dtype=torch.int32)
             b = torch.randint(0, _DITHER_LEVELS, (1, cols.shape[1]), generator=generator, dtype=torch.int32)
+            xor = torch.bitwise_xor(a, b, out=None if int_buffer is None else int_buffer.view(cols.shape))
             # floor(x + r) with r = (a XOR b) / 2^24, computed as floor((a XOR b + 2^24 x) / 2^24): exact scaling
-            dithered = torch.bitwise_xor(a, b).to(delta_w.dtype).add_(cols, alpha=scale * _DITHER_LEVELS)
+            dithered = torch.add(
+                xor, cols, alpha=scale * _DITHER_LEVELS, out=None if out is None else out.view(cols.shape)
+            )
             n = dithered.mul_(1.0 / _DITHER_LEVELS).floor_().view(delta_w.shape)
         if self.max_pulses is not None:
             n.clamp_(-self.max_pulses, self.max_pulses)

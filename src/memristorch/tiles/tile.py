@@ -52,6 +52,7 @@ class AnalogTile(nn.Module):
         self.register_buffer("pulse_signs", torch.tensor(self.cell.pulse_signs, dtype=torch.float32))
         self.register_buffer("rng_state", self.generator.get_state())
         self.ledger = Ledger(device_shape)
+        self._scratch: tuple[torch.Tensor, torch.Tensor] | None = None  # reused planning buffers, not state
 
     # -- state -------------------------------------------------------------------------------------------------------
     @property
@@ -113,7 +114,7 @@ class AnalogTile(nn.Module):
         return self.periphery.read_noise and self.cell.read_noise_weight_std > 0
 
     # -- write -------------------------------------------------------------------------------------------------------
-    @torch.no_grad()
+    @torch.inference_mode()  # cheaper per op than no_grad; only buffers and the weight mirror change in place
     def update(
         self,
         delta_w: torch.Tensor,
@@ -131,7 +132,12 @@ class AnalogTile(nn.Module):
             raise ValueError(f"delta_w must have shape {self.weight_shape}, got {tuple(delta_w.shape)}")
         if check_finite:
             check_finite_tensor("delta_w", delta_w)
-        counts = self.cell.plan_pulses(delta_w.detach().float(), self.generator, alpha)
+        if self._scratch is None:
+            self._scratch = (
+                torch.empty(self.weight_shape, dtype=torch.int32),
+                torch.empty(self.weight_shape, dtype=torch.float32),
+            )
+        counts = self.cell.plan_pulses(delta_w.detach().float(), self.generator, alpha, self._scratch)
         weight_index = torch.nonzero(counts.view(-1)).squeeze(1)
         if weight_index.numel() == 0:
             self.ledger.updates.add_(1)
