@@ -143,3 +143,21 @@ def test_optimizer_rejects_bad_hyperparameters():
         mt.InSituSGD([nn.Parameter(torch.zeros(1))], lr=-1.0)
     with pytest.raises(ValueError, match="momentum"):
         mt.InSituSGD([nn.Parameter(torch.zeros(1))], lr=0.1, momentum=1.5)
+
+
+def test_copies_keep_training_in_situ():
+    """A deep copy (and a float64 conversion) still sends its steps to its own devices."""
+    import copy
+
+    model = convert(nn.Sequential(nn.Linear(6, 3)), mt.TileConfig(device="soft-bounds"))
+    for clone in (copy.deepcopy(model), copy.deepcopy(model).double()):
+        assert clone[0].tile is not model[0].tile
+        opt = mt.InSituSGD(clone.parameters(), lr=0.5)
+        x = torch.randn(16, 6, dtype=clone[0].weight.dtype)
+        F.cross_entropy(clone(x), torch.randint(0, 3, (16,))).backward()
+        opt.step()
+        assert mt.summarize(clone)["pulses"] > 0
+        torch.testing.assert_close(
+            clone[0].weight, clone[0].tile.effective_weight().to(clone[0].weight.dtype)
+        )
+    assert mt.summarize(model)["pulses"] == 0

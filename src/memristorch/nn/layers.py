@@ -14,6 +14,8 @@ would waste devices; it is trained by the ordinary rule.
 
 from __future__ import annotations
 
+import copy
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -37,6 +39,15 @@ class _MemLayer(nn.Module):
         """Write ``weight`` (default: the current float weight) into the devices, then mirror what they hold."""
         target = self.weight if weight is None else weight
         self.weight.copy_(self.tile.program(target))
+
+    def __deepcopy__(self, memo):
+        # nn.Parameter's own deepcopy drops attributes, so re-link the copied weight to the copied tile
+        new = self.__class__.__new__(self.__class__)
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            new.__dict__[key] = copy.deepcopy(value, memo)
+        setattr(new.weight, TILE_ATTRIBUTE, new.tile)
+        return new
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

@@ -1,6 +1,6 @@
 """One weight matrix on an array of devices: reads through the periphery, writes through the cell, and a ledger.
 
-The tile keeps the device state packed by dtype: one buffer ``device_state_<dtype>`` of shape
+The tile keeps the device state packed by dtype: one buffer (``device_state``, then ``device_state_1``, …) of shape
 ``(n_fields, devices_per_weight, *weight_shape)`` per dtype, whose rows are the device model's named fields (so a
 subset of devices is gathered with one ``index_select`` per dtype, not one per field). Beside it lies the state of the
 tile's random generator, so ``state_dict`` holds everything needed to continue a run bit for bit.
@@ -151,6 +151,9 @@ class AnalogTile(nn.Module):
             plane = torch.arange(k).unsqueeze(1) * counts.numel()
             device_index = (plane + weight_index).view(-1)
             pulses = (self.pulse_signs.unsqueeze(1) * weight_counts).view(-1)
+        state_dtype = self._buffers[self._groups[0][0]].dtype
+        if pulses.dtype != state_dtype and state_dtype.is_floating_point:  # e.g. after model.double()
+            pulses = pulses.to(state_dtype)
 
         subset = self._gather(device_index)
         energy = self.device_model.total_pulse_energy_j(subset, pulses)
