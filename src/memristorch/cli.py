@@ -72,18 +72,25 @@ def list_() -> None:
     from .devices import PRESETS
     from .experiments import EXPERIMENTS
 
-    table = Table(title="experiments")
-    table.add_column("name")
-    table.add_column("description")
-    for e in EXPERIMENTS.values():
-        table.add_row(e.name, e.description)
-    console.print(table)
-    table = Table(title="device presets")
-    table.add_column("name")
-    table.add_column("description")
-    for p in PRESETS.values():
-        table.add_row(p.name, p.description)
-    console.print(table)
+    console.print(
+        _two_column_table(
+            "experiments", ("name", "description"), ((e.name, e.description) for e in EXPERIMENTS.values())
+        )
+    )
+    console.print(
+        _two_column_table(
+            "device presets", ("name", "description"), ((p.name, p.description) for p in PRESETS.values())
+        )
+    )
+
+
+def _two_column_table(title: str, headers: tuple[str, str], rows) -> Table:
+    table = Table(title=title)
+    table.add_column(headers[0])
+    table.add_column(headers[1])
+    for first, second in rows:
+        table.add_row(first, second)
+    return table
 
 
 @devices_app.command("show")

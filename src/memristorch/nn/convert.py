@@ -10,6 +10,9 @@ from torch import nn
 from ..tiles import AnalogTile, TileConfig
 from .layers import MemConv2d, MemLinear
 
+# exact types only: subclasses (e.g. attention's out_proj) may be used by their parents in ways a swap would break
+_REPLACEMENTS: dict[type, type] = {nn.Linear: MemLinear, nn.Conv2d: MemConv2d}
+
 
 def convert(model: nn.Module, config: TileConfig | None = None, inplace: bool = False) -> nn.Module:
     """Return ``model`` with every ``nn.Linear`` and ``nn.Conv2d`` replaced by ``MemLinear`` / ``MemConv2d``.
@@ -24,16 +27,12 @@ def convert(model: nn.Module, config: TileConfig | None = None, inplace: bool = 
 
     def swap(parent: nn.Module) -> None:
         for name, child in parent.named_children():
-            if isinstance(child, nn.Linear):
-                layer_config = config.with_seed(config.seed + counter[0])
-                setattr(parent, name, MemLinear.from_float(child, layer_config))
-                counter[0] += 1
-            elif isinstance(child, nn.Conv2d):
-                layer_config = config.with_seed(config.seed + counter[0])
-                setattr(parent, name, MemConv2d.from_float(child, layer_config))
-                counter[0] += 1
-            else:
+            replacement = _REPLACEMENTS.get(type(child))
+            if replacement is None:
                 swap(child)
+                continue
+            setattr(parent, name, replacement.from_float(child, config.with_seed(config.seed + counter[0])))
+            counter[0] += 1
 
     if isinstance(model, (nn.Linear, nn.Conv2d)):
         raise ValueError("convert needs a container module; wrap a single layer in nn.Sequential")
