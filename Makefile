@@ -17,11 +17,11 @@ $(VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(VENV)/bin/memristorch run insitu-mlp --out runs/demo
 
-# Debian packages the tests use (Fashion-MNIST); needs root or sudo, skipped when already present.
+# Debian packages the tests use (Fashion-MNIST, ngspice); needs root or sudo, skipped when already present.
 system-deps:
-	@if [ ! -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ]; then \
+	@if [ ! -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ] || ! command -v ngspice >/dev/null; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq dataset-fashion-mnist; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq dataset-fashion-mnist ngspice; \
 	fi
 
 lint: $(VENV)/.installed

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .base import DeviceModel
+from .mss import MSSDevice, MSSParams
 from .pulsed import PulsedDevice, PulsedDeviceParams
 
 
@@ -25,6 +26,15 @@ def _pulsed(**fields) -> Callable[..., DeviceModel]:
 
     def build(**overrides) -> DeviceModel:
         return PulsedDevice(base, **overrides)
+
+    return build
+
+
+def _mss(**fields) -> Callable[..., DeviceModel]:
+    base = MSSParams(**fields)
+
+    def build(**overrides) -> DeviceModel:
+        return MSSDevice(base, **overrides)
 
     return build
 
@@ -67,6 +77,13 @@ PRESETS: dict[str, Preset] = {
                 asymmetry=0.2,
                 c2c_std=0.03,
             ),
+        ),
+        Preset(
+            "knowm-reference",
+            "Metastable-switch memristor with the example parameters of Knowm's public SPICE model (R_on 500 Ω, "
+            "R_off 1.5 kΩ, V_on = V_off = 0.27 V, τ 0.1 ms; science.md §2.4); ±1 V, 1 ms pulses from Knowm's "
+            "board defaults, widths a placeholder — calibrate.",
+            _mss(),
         ),
         Preset(
             "finite-32",

@@ -1,0 +1,375 @@
+"""The generalized mean metastable-switch (MSS) memristor, a time-domain device driven by voltage waveforms.
+
+Physics (Molter & Nugent, "The Generalized Metastable Switch Memristor Model", CNNA 2016, arXiv 1608.04659; Knowm's
+public SPICE/Xyce models): the state ``x ∈ [0, 1]`` is the fraction of metastable switches in their conducting
+state, ``G(x) = x / R_on + (1 − x) / R_off``. Under a voltage ``V`` switches turn on with probability
+``p_on = σ((V − V_on) / V_T)`` and off with ``p_off = σ(−(V + V_off) / V_T)`` per time ``τ`` (σ the logistic
+function, ``V_T = k_B T / q``), so ``dx/dt = a (1 − x) − b x`` with ``a = p_on / τ``, ``b = p_off / τ``. The
+device current is ``I = φ V G(x) + (1 − φ) (s_fa e^{s_fb V} − s_ra e^{−s_rb V})``: the memristive path mixed with a
+Schottky-diode path (φ = 1: plain MSS).
+
+Integration: at constant ``V`` the state relaxes exactly, ``x(t + Δt) = x_∞ + (x − x_∞) e^{−(a + b) Δt}`` with
+``x_∞ = a / (a + b)``; an arbitrary waveform is stepped with the rates of its midpoint voltage (second order in the
+step). A programming pulse train (``n`` pulses of width ``w`` separated by a gap at 0 V) is an affine map per period,
+so ``n`` periods and the energy they dissipate have closed forms: no loop over pulses.
+
+Optional stochastic switching (``n_switches``): the numbers of switches turning on and off in a step are binomial,
+drawn in their normal approximation, which gives cycle-to-cycle noise. D2D: each device draws its own ``R_on``,
+``R_off``, ``V_on``, ``V_off`` and ``τ`` from log-normal spreads at creation. State is float64 by default (``dtype="float32"`` halves memory and time for
+large arrays, at ~1e-7 relative precision of the state).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+
+from .._validation import check_range
+from .base import DeviceModel, DeviceState
+
+BOLTZMANN_J_PER_K = 1.380649e-23
+ELEMENTARY_CHARGE_C = 1.602176634e-19
+_FIELDS_WITH_D2D = ("r_on_ohm", "r_off_ohm", "v_on_v", "v_off_v", "tau_s")
+
+
+@dataclass(frozen=True)
+class MSSParams:
+    """Parameters of the generalized MSS memristor.
+
+    Defaults are the example of Knowm's public model (``memristor_knowm.sub`` and ``knowm.cir`` in
+    knowm/memristor-models-4-all; science.md §2.4 table): R_on 500 Ω, R_off 1500 Ω, V_on = V_off = 0.27 V,
+    τ = 0.1 ms, T = 298.5 K, plain MSS (φ = 1). Programming pulses ±1 V, 1 ms wide, 4 ms gap and a 0.05 V read
+    follow the Knowm measurement board's ±1 V SET/RESET defaults (knowm/memristor-discovery, 5 ms period);
+    widths are placeholders — calibrate.
+    """
+
+    r_on_ohm: float = 500.0
+    r_off_ohm: float = 1500.0
+    v_on_v: float = 0.27
+    v_off_v: float = 0.27
+    tau_s: float = 1e-4
+    temperature_k: float = 298.5
+    phi: float = 1.0
+    sfa_a: float = 0.0
+    sfb_per_v: float = 0.0
+    sra_a: float = 0.0
+    srb_per_v: float = 0.0
+    x_init: float = 0.0
+    n_switches: int | None = None
+    d2d_std: float = 0.0
+    read_noise_std: float = 0.0
+    set_voltage_v: float = 1.0
+    reset_voltage_v: float = -1.0
+    pulse_width_s: float = 1e-3
+    pulse_gap_s: float = 4e-3
+    read_voltage_v: float = 0.05
+    dtype: str = "float64"
+
+    def __post_init__(self) -> None:
+        check_range("r_on_ohm", self.r_on_ohm, 0.0, low_inclusive=False)
+        check_range("r_off_ohm", self.r_off_ohm, 0.0, low_inclusive=False)
+        if not self.r_on_ohm < self.r_off_ohm:
+            raise ValueError(f"r_on_ohm must be below r_off_ohm: got {self.r_on_ohm!r} >= {self.r_off_ohm!r}")
+        check_range("v_on_v", self.v_on_v, 0.0, low_inclusive=False)
+        check_range("v_off_v", self.v_off_v, 0.0, low_inclusive=False)
+        check_range("tau_s", self.tau_s, 0.0, low_inclusive=False)
+        check_range("temperature_k", self.temperature_k, 0.0, low_inclusive=False)
+        check_range("phi", self.phi, 0.0, 1.0)
+        for name in ("sfa_a", "sfb_per_v", "sra_a", "srb_per_v"):
+            check_range(name, getattr(self, name), 0.0)
+        check_range("x_init", self.x_init, 0.0, 1.0)
+        if self.n_switches is not None and (
+            isinstance(self.n_switches, bool) or not isinstance(self.n_switches, int) or self.n_switches < 1
+        ):
+            raise ValueError(f"n_switches must be None or an integer >= 1, got {self.n_switches!r}")
+        check_range("d2d_std", self.d2d_std, 0.0, 1.0)
+        check_range("read_noise_std", self.read_noise_std, 0.0, 1.0)
+        check_range("set_voltage_v", self.set_voltage_v, 0.0, low_inclusive=False)
+        check_range("reset_voltage_v", self.reset_voltage_v, high=0.0, high_inclusive=False)
+        check_range("pulse_width_s", self.pulse_width_s, 0.0, low_inclusive=False)
+        check_range("pulse_gap_s", self.pulse_gap_s, 0.0)
+        check_range("read_voltage_v", self.read_voltage_v, 0.0)
+        if self.dtype not in ("float64", "float32"):
+            raise ValueError(f"dtype must be 'float64' or 'float32', got {self.dtype!r}")
+
+    @property
+    def thermal_voltage_v(self) -> float:
+        return BOLTZMANN_J_PER_K * self.temperature_k / ELEMENTARY_CHARGE_C
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class WaveformResult:
+    """What driving devices with a waveform produced: final state, dissipated energy, optional traces."""
+
+    state: DeviceState
+    energy_j: torch.Tensor
+    current_a: torch.Tensor | None = None
+    x: torch.Tensor | None = None
+
+
+class MSSDevice(DeviceModel):
+    """A tensor of generalized MSS memristors (see the module docstring)."""
+
+    family = "mss"
+
+    def __init__(self, params: MSSParams | None = None, **overrides) -> None:
+        if params is None:
+            params = MSSParams(**overrides)
+        elif overrides:
+            params = MSSParams(**{**params.to_dict(), **overrides})
+        self.params = params
+
+    def __repr__(self) -> str:
+        return f"MSSDevice({self.params})"
+
+    # nominal figures ----------------------------------------------------------------------------------------------
+    @property
+    def g_min_s(self) -> float:
+        return 1.0 / self.params.r_off_ohm
+
+    @property
+    def g_max_s(self) -> float:
+        return 1.0 / self.params.r_on_ohm
+
+    @property
+    def nominal_step_s(self) -> float:
+        state = self.init_state((1,))
+        state = self.set_conductance(state, torch.tensor([self.g_min_s]))
+        after = self.apply_pulses(state, torch.ones(1))
+        return float(self.conductance(after) - self.conductance(state))
+
+    @property
+    def pulse_period_s(self) -> float:
+        return self.params.pulse_width_s + self.params.pulse_gap_s
+
+    @property
+    def read_noise_std_s(self) -> float:
+        return self.params.read_noise_std * self.g_max_s
+
+    # state --------------------------------------------------------------------------------------------------------
+    def init_state(self, shape: tuple[int, ...], generator: torch.Generator | None = None) -> DeviceState:
+        p = self.params
+        shape = tuple(shape)
+        dtype = getattr(torch, p.dtype)
+        state = {"x": torch.full(shape, p.x_init, dtype=dtype)}
+        for name in _FIELDS_WITH_D2D:
+            nominal = getattr(p, name)
+            if p.d2d_std == 0.0:
+                state[name] = torch.full(shape, nominal, dtype=dtype)
+            else:  # log-normal with median `nominal` and log-std d2d_std
+                noise = torch.randn(shape, generator=generator, dtype=torch.float64)
+                state[name] = (nominal * torch.exp(p.d2d_std * noise)).to(dtype)
+        # a device whose drawn R_on is not below its R_off would be no memristor: keep a 1 % window at least
+        state["r_off_ohm"] = torch.maximum(state["r_off_ohm"], 1.01 * state["r_on_ohm"])
+        return state
+
+    def conductance(self, state: DeviceState) -> torch.Tensor:
+        x = state["x"]
+        return x / state["r_on_ohm"] + (1.0 - x) / state["r_off_ohm"]
+
+    def set_conductance(self, state: DeviceState, target_s: torch.Tensor) -> DeviceState:
+        g_on, g_off = 1.0 / state["r_on_ohm"], 1.0 / state["r_off_ohm"]
+        x = ((target_s.to(g_on.dtype) - g_off) / (g_on - g_off)).clamp(0.0, 1.0)
+        return {**state, "x": x}
+
+    def current(self, state: DeviceState, voltage_v: torch.Tensor | float) -> torch.Tensor:
+        """Instantaneous device current (A) at ``voltage_v`` (broadcast against the devices)."""
+        p = self.params
+        i = torch.as_tensor(voltage_v, dtype=torch.float64) * self.conductance(state)
+        if p.phi < 1.0:
+            v = torch.as_tensor(voltage_v, dtype=torch.float64)
+            diode = p.sfa_a * torch.exp(p.sfb_per_v * v) - p.sra_a * torch.exp(-p.srb_per_v * v)
+            i = p.phi * i + (1.0 - p.phi) * diode
+        return i
+
+    # dynamics -----------------------------------------------------------------------------------------------------
+    def _rates(self, state: DeviceState, voltage_v) -> tuple[torch.Tensor, torch.Tensor]:
+        """Switching rates ``a = p_on / τ`` and ``b = p_off / τ`` (1/s) at the given voltage."""
+        vt = self.params.thermal_voltage_v
+        v = torch.as_tensor(voltage_v, dtype=torch.float64)
+        a = torch.sigmoid((v - state["v_on_v"]) / vt) / state["tau_s"]
+        b = torch.sigmoid(-(v + state["v_off_v"]) / vt) / state["tau_s"]
+        return a, b
+
+    def _relax(
+        self, state: DeviceState, voltage_v, duration_s: float, generator: torch.Generator | None
+    ) -> torch.Tensor:
+        """State after ``duration_s`` at constant voltage: exact mean relaxation, plus binomial noise if asked."""
+        a, b = self._rates(state, voltage_v)
+        x = state["x"]
+        rate = a + b
+        x_inf = a / rate
+        decay = torch.exp(-rate * duration_s)
+        x_new = x_inf + (x - x_inf) * decay
+        n = self.params.n_switches
+        if n is not None:
+            # switches flip independently: on-count and off-count changes are binomial; normal approximation
+            p_on = -torch.expm1(-a * duration_s)
+            p_off = -torch.expm1(-b * duration_s)
+            variance = ((1.0 - x) * p_on * (1.0 - p_on) + x * p_off * (1.0 - p_off)) / n
+            noise = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+            x_new = x_new + variance.clamp(min=0.0).sqrt() * noise
+        return x_new.clamp(0.0, 1.0)
+
+    def apply_waveform(
+        self,
+        state: DeviceState,
+        times_s: torch.Tensor,
+        voltages_v: torch.Tensor,
+        record: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> WaveformResult:
+        """Drive every device with the waveform ``voltages_v`` sampled at ``times_s`` (1-D, increasing).
+
+        The voltage may also carry one sample row per device: shape ``(len(times_s), *device_shape)``. Returns the
+        final state, the energy ``∫ V I dt`` each device dissipated (trapezoid rule on the samples) and, with
+        ``record``, the current and state at every sample.
+        """
+        times_s = torch.as_tensor(times_s, dtype=torch.float64)
+        voltages_v = torch.as_tensor(voltages_v, dtype=torch.float64)
+        if times_s.dim() != 1 or len(times_s) < 2:
+            raise ValueError(f"times_s must be 1-D with at least 2 samples, got shape {tuple(times_s.shape)}")
+        if voltages_v.shape[0] != len(times_s):
+            raise ValueError(f"voltages_v must have {len(times_s)} samples, got {voltages_v.shape[0]}")
+        if not (torch.isfinite(times_s).all() and torch.isfinite(voltages_v).all()):
+            raise ValueError("times_s and voltages_v must be finite (no NaN or inf)")
+        steps = times_s.diff()
+        if not bool((steps > 0).all()):
+            raise ValueError("times_s must be strictly increasing")
+        if self.params.n_switches is not None or voltages_v.dim() > 1:
+            return self._waveform_general(state, steps, voltages_v, record, generator)
+        return self._waveform_shared(state, steps, voltages_v.tolist(), record)
+
+    def _waveform_shared(self, state: DeviceState, steps: torch.Tensor, volts: list[float], record: bool):
+        """Fast path: one waveform for all devices, mean dynamics; per-device constants hoisted out of the loop."""
+        p = self.params
+        vt = p.thermal_voltage_v
+        inv_tau = 1.0 / state["tau_s"]
+        neg_von = -state["v_on_v"] / vt
+        neg_voff = -state["v_off_v"] / vt
+        g_off = 1.0 / state["r_off_ohm"]
+        g_span = 1.0 / state["r_on_ohm"] - g_off
+        x = state["x"].clone()
+        g = torch.addcmul(g_off, g_span, x)
+        current = self._current_from_conductance(g, volts[0])
+        energy = torch.zeros_like(x)
+        x_trace, i_trace = ([x.clone()], [current]) if record else (None, None)
+        for k, dt in enumerate(steps.tolist()):
+            z = 0.5 * (volts[k] + volts[k + 1]) / vt
+            a = torch.add(neg_von, z).sigmoid_().mul_(inv_tau)
+            rate = torch.sub(neg_voff, z).sigmoid_().mul_(inv_tau).add_(a)
+            x_inf = a.div_(rate)
+            decay = rate.mul_(-dt).exp_()
+            x.sub_(x_inf).mul_(decay).add_(x_inf)  # exact relaxation at the step's midpoint voltage
+            torch.addcmul(g_off, g_span, x, out=g)
+            next_current = self._current_from_conductance(g, volts[k + 1])
+            energy.add_(current, alpha=0.5 * dt * volts[k]).add_(next_current, alpha=0.5 * dt * volts[k + 1])
+            current = next_current
+            if record:
+                x_trace.append(x.clone())
+                i_trace.append(current)
+        state = {**state, "x": x}
+        if record:
+            return WaveformResult(state, energy, torch.stack(i_trace), torch.stack(x_trace))
+        return WaveformResult(state, energy)
+
+    def _current_from_conductance(self, g: torch.Tensor, volt: float) -> torch.Tensor:
+        p = self.params
+        if p.phi == 1.0:
+            return g * volt
+        diode = p.sfa_a * math.exp(p.sfb_per_v * volt) - p.sra_a * math.exp(-p.srb_per_v * volt)
+        return (g * (p.phi * volt)).add_((1.0 - p.phi) * diode)
+
+    def _waveform_general(self, state, steps, voltages_v, record, generator):
+        """Per-device waveforms and/or stochastic switching: the straightforward loop over time steps."""
+        x_trace, i_trace = [], []
+        current = self.current(state, voltages_v[0])
+        energy = torch.zeros_like(state["x"])
+        if record:
+            x_trace.append(state["x"])
+            i_trace.append(current)
+        for k, dt in enumerate(steps.tolist()):
+            v_mid = 0.5 * (voltages_v[k] + voltages_v[k + 1])
+            state = {**state, "x": self._relax(state, v_mid, dt, generator)}
+            next_current = self.current(state, voltages_v[k + 1])
+            energy = energy + 0.5 * dt * (voltages_v[k] * current + voltages_v[k + 1] * next_current)
+            current = next_current
+            if record:
+                x_trace.append(state["x"])
+                i_trace.append(current)
+        if record:
+            return WaveformResult(state, energy, torch.stack(i_trace), torch.stack(x_trace))
+        return WaveformResult(state, energy)
+
+    def _pulse_train(self, state: DeviceState, pulses: torch.Tensor):
+        """Closed form of ``|n|`` periods (pulse at V_set or V_reset, then the gap at 0 V) for every device.
+
+        Over one period the state map is affine, ``x → A x + B``; after ``n`` periods
+        ``x_n = x* + A^n (x_0 − x*)`` with ``x* = B / (1 − A)``. Returns the final state and ``Σ_j x_j`` over the
+        states at the start of each pulse, which the energy needs.
+        """
+        p = self.params
+        x0 = state["x"]
+        n = pulses.abs().to(x0.dtype)
+        voltage = torch.where(pulses > 0, p.set_voltage_v, p.reset_voltage_v).to(x0.dtype)
+        a, b = self._rates(state, voltage)
+        k_pulse = a + b
+        x_pulse = a / k_pulse
+        decay_pulse = torch.exp(-k_pulse * p.pulse_width_s)
+        a0, b0 = self._rates(state, 0.0)
+        k_gap = a0 + b0
+        x_gap = a0 / k_gap
+        decay_gap = torch.exp(-k_gap * p.pulse_gap_s)
+        # period map: pulse then gap
+        slope = decay_gap * decay_pulse
+        offset = decay_gap * x_pulse * (1 - decay_pulse) + x_gap * (1 - decay_gap)
+        fixed = offset / (1 - slope)
+        slope_n = slope**n
+        x_n = fixed + slope_n * (x0 - fixed)
+        # Σ_{j<n} x_j = n x* + (x0 − x*)(1 − A^n)/(1 − A)
+        sum_starts = n * fixed + (x0 - fixed) * (1 - slope_n) / (1 - slope)
+        return x_n, sum_starts, n, voltage, k_pulse, x_pulse, decay_pulse
+
+    def apply_pulses(
+        self, state: DeviceState, pulses: torch.Tensor, generator: torch.Generator | None = None
+    ) -> DeviceState:
+        if self.params.n_switches is None:
+            x_n = self._pulse_train(state, pulses)[0]
+            return {**state, "x": x_n.clamp(0.0, 1.0)}
+        # stochastic switching: step pulse by pulse (vectorized over devices), all devices at once
+        p = self.params
+        remaining = pulses.abs().to(torch.int64)
+        voltage = torch.where(pulses > 0, p.set_voltage_v, p.reset_voltage_v).to(state["x"].dtype)
+        for _ in range(int(remaining.max()) if remaining.numel() else 0):
+            active = remaining > 0
+            pulsed = self._relax(state, voltage, p.pulse_width_s, generator)
+            rested = self._relax({**state, "x": pulsed}, 0.0, p.pulse_gap_s, generator)
+            state = {**state, "x": torch.where(active, rested, state["x"])}
+            remaining = remaining - active.to(remaining.dtype)
+        return state
+
+    def pulse_energy_j(self, state: DeviceState, pulses: torch.Tensor) -> torch.Tensor:
+        """``Σ ∫ V I dt`` over the pulses, in closed form (the gaps at 0 V dissipate nothing)."""
+        p = self.params
+        _, sum_starts, n, voltage, k_pulse, x_pulse, decay_pulse = self._pulse_train(state, pulses)
+        # ∫ over one pulse of x(t) dt = x∞ w + (x_j − x∞)(1 − e^{−k w}) / k, summed over the pulses
+        x_integral = n * x_pulse * p.pulse_width_s + (sum_starts - n * x_pulse) * (1 - decay_pulse) / k_pulse
+        g_on, g_off = 1.0 / state["r_on_ohm"], 1.0 / state["r_off_ohm"]
+        conductance_integral = g_off * n * p.pulse_width_s + (g_on - g_off) * x_integral
+        energy = p.phi * voltage**2 * conductance_integral
+        if p.phi < 1.0:
+            diode = p.sfa_a * torch.exp(p.sfb_per_v * voltage) - p.sra_a * torch.exp(-p.srb_per_v * voltage)
+            energy = energy + (1.0 - p.phi) * voltage * diode * n * p.pulse_width_s
+        return energy
+
+
+def sine_waveform(amplitude_v: float, frequency_hz: float, duration_s: float, step_s: float):
+    """Sample times and voltages of ``amplitude · sin(2π f t)``."""
+    n = int(round(duration_s / step_s)) + 1
+    t = torch.linspace(0.0, duration_s, n, dtype=torch.float64)
+    return t, amplitude_v * torch.sin(2 * math.pi * frequency_hz * t)

@@ -1,0 +1,6 @@
+"""Circuit cross-check: netlist export and ngspice runs."""
+
+from .netlist import Drive, mss_netlist, pwl_source
+from .ngspice import ngspice_available, simulate_mss
+
+__all__ = ["Drive", "mss_netlist", "ngspice_available", "pwl_source", "simulate_mss"]
