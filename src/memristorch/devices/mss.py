@@ -306,7 +306,14 @@ class MSSDevice(DeviceModel):
             return WaveformResult(state, energy, torch.stack(i_trace), torch.stack(x_trace))
         return WaveformResult(state, energy)
 
-    def _pulse_train(self, state: DeviceState, pulses: torch.Tensor):
+    def _pulse_train(
+        self,
+        state: DeviceState,
+        pulses: torch.Tensor,
+        amplitude_v: torch.Tensor | None = None,
+        width_s: float | None = None,
+        gap_s: float | None = None,
+    ):
         """Closed form of ``|n|`` periods (pulse at V_set or V_reset, then the gap at 0 V) for every device.
 
         Over one period the state map is affine, ``x → A x + B``; after ``n`` periods
@@ -314,17 +321,22 @@ class MSSDevice(DeviceModel):
         states at the start of each pulse, which the energy needs.
         """
         p = self.params
+        width_s = p.pulse_width_s if width_s is None else width_s
+        gap_s = p.pulse_gap_s if gap_s is None else gap_s
         x0 = state["x"]
         n = pulses.abs().to(x0.dtype)
-        voltage = torch.where(pulses > 0, p.set_voltage_v, p.reset_voltage_v).to(x0.dtype)
+        if amplitude_v is None:
+            voltage = torch.where(pulses > 0, p.set_voltage_v, p.reset_voltage_v).to(x0.dtype)
+        else:
+            voltage = torch.sign(pulses).to(x0.dtype) * amplitude_v.abs().to(x0.dtype)
         a, b = self._rates(state, voltage)
         k_pulse = a + b
         x_pulse = a / k_pulse
-        decay_pulse = torch.exp(-k_pulse * p.pulse_width_s)
+        decay_pulse = torch.exp(-k_pulse * width_s)
         a0, b0 = self._rates(state, 0.0)
         k_gap = a0 + b0
         x_gap = a0 / k_gap
-        decay_gap = torch.exp(-k_gap * p.pulse_gap_s)
+        decay_gap = torch.exp(-k_gap * gap_s)
         # period map: pulse then gap
         slope = decay_gap * decay_pulse
         offset = decay_gap * x_pulse * (1 - decay_pulse) + x_gap * (1 - decay_gap)
@@ -333,18 +345,30 @@ class MSSDevice(DeviceModel):
         x_n = fixed + slope_n * (x0 - fixed)
         # Σ_{j<n} x_j = n x* + (x0 − x*)(1 − A^n)/(1 − A)
         sum_starts = n * fixed + (x0 - fixed) * (1 - slope_n) / (1 - slope)
-        return x_n, sum_starts, n, voltage, k_pulse, x_pulse, decay_pulse
+        return x_n, sum_starts, n, voltage, k_pulse, x_pulse, decay_pulse, width_s
+
+    #: programming routines may set each device's pulse amplitude (incremental-step pulse programming)
+    supports_amplitude = True
 
     def apply_pulses(
-        self, state: DeviceState, pulses: torch.Tensor, generator: torch.Generator | None = None
+        self,
+        state: DeviceState,
+        pulses: torch.Tensor,
+        generator: torch.Generator | None = None,
+        amplitude_v: torch.Tensor | None = None,
     ) -> DeviceState:
+        """``|n|`` pulses (SET if n > 0, RESET if n < 0), each followed by the gap; ``amplitude_v`` overrides the
+        magnitude of each device's pulse voltage."""
         if self.params.n_switches is None:
-            x_n = self._pulse_train(state, pulses)[0]
+            x_n = self._pulse_train(state, pulses, amplitude_v)[0]
             return {**state, "x": x_n.clamp(0.0, 1.0)}
         # stochastic switching: step pulse by pulse (vectorized over devices), all devices at once
         p = self.params
         remaining = pulses.abs().to(torch.int64)
-        voltage = torch.where(pulses > 0, p.set_voltage_v, p.reset_voltage_v).to(state["x"].dtype)
+        if amplitude_v is None:
+            voltage = torch.where(pulses > 0, p.set_voltage_v, p.reset_voltage_v).to(state["x"].dtype)
+        else:
+            voltage = torch.sign(pulses).to(state["x"].dtype) * amplitude_v.abs()
         for _ in range(int(remaining.max()) if remaining.numel() else 0):
             active = remaining > 0
             pulsed = self._relax(state, voltage, p.pulse_width_s, generator)
@@ -353,19 +377,34 @@ class MSSDevice(DeviceModel):
             remaining = remaining - active.to(remaining.dtype)
         return state
 
-    def pulse_energy_j(self, state: DeviceState, pulses: torch.Tensor) -> torch.Tensor:
+    def pulse_energy_j(
+        self, state: DeviceState, pulses: torch.Tensor, amplitude_v: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """``Σ ∫ V I dt`` over the pulses, in closed form (the gaps at 0 V dissipate nothing)."""
+        return self._train_energy(state, self._pulse_train(state, pulses, amplitude_v))
+
+    def _train_energy(self, state: DeviceState, train) -> torch.Tensor:
         p = self.params
-        _, sum_starts, n, voltage, k_pulse, x_pulse, decay_pulse = self._pulse_train(state, pulses)
+        _, sum_starts, n, voltage, k_pulse, x_pulse, decay_pulse, width_s = train
         # ∫ over one pulse of x(t) dt = x∞ w + (x_j − x∞)(1 − e^{−k w}) / k, summed over the pulses
-        x_integral = n * x_pulse * p.pulse_width_s + (sum_starts - n * x_pulse) * (1 - decay_pulse) / k_pulse
+        x_integral = n * x_pulse * width_s + (sum_starts - n * x_pulse) * (1 - decay_pulse) / k_pulse
         g_on, g_off = 1.0 / state["r_on_ohm"], 1.0 / state["r_off_ohm"]
-        conductance_integral = g_off * n * p.pulse_width_s + (g_on - g_off) * x_integral
+        conductance_integral = g_off * n * width_s + (g_on - g_off) * x_integral
         energy = p.phi * voltage**2 * conductance_integral
         if p.phi < 1.0:
             diode = p.sfa_a * torch.exp(p.sfb_per_v * voltage) - p.sra_a * torch.exp(-p.srb_per_v * voltage)
-            energy = energy + (1.0 - p.phi) * voltage * diode * n * p.pulse_width_s
+            energy = energy + (1.0 - p.phi) * voltage * diode * n * width_s
         return energy
+
+    def hold(
+        self, state: DeviceState, voltage_v: float, duration_s: float
+    ) -> tuple[DeviceState, torch.Tensor]:
+        """Hold every device at ``voltage_v`` for ``duration_s`` (e.g. a long RESET): new state and energy (J)."""
+        check_range("duration_s", duration_s, 0.0, low_inclusive=False)
+        ones = torch.ones_like(state["x"])
+        amplitude = torch.full_like(state["x"], abs(voltage_v))
+        train = self._pulse_train(state, ones * (1.0 if voltage_v >= 0 else -1.0), amplitude, duration_s, 0.0)
+        return {**state, "x": train[0].clamp(0.0, 1.0)}, self._train_energy(state, train)
 
 
 def sine_waveform(amplitude_v: float, frequency_hz: float, duration_s: float, step_s: float):

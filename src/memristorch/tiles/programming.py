@@ -1,0 +1,150 @@
+"""Closed-loop programming: program-and-verify of every device to a target conductance, with its time and energy.
+
+Each device is singled out and written in turn (the study's switch matrix), so times add up over devices. One
+iteration reads all unfinished devices at the read voltage, stops those within ``tolerance`` of their target, and
+gives every other one a single SET pulse if it reads low or a RESET pulse if it reads high, until ``max_pulses``.
+With ``ispp_step_v > 0`` a device's pulse amplitude grows by that step with every pulse in the same direction and
+falls back to the nominal amplitude when the direction flips (incremental-step pulse programming). An optional
+initial reset holds every device at the RESET voltage for ``reset_duration_s`` first (Eslami et al. 2024 used
+200 ms; science.md §2.5).
+
+Accounting (science.md §2.5): time = Σ_devices [t_reset·1{reset} + pulses·(t_width + t_gap) + reads·t_read];
+energy = Σ ∫ V·I dt over reset, pulses and reads. The loop runs over iterations, never over devices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .._validation import check_range
+from ..devices.base import DeviceModel, DeviceState
+
+
+@dataclass(frozen=True)
+class VerifyConfig:
+    """Program-and-verify settings. ``read_time_s`` is a placeholder — calibrate to your read circuit."""
+
+    tolerance: float = 0.05
+    max_pulses: int = 100
+    reset: bool = False
+    reset_duration_s: float = 0.2
+    read_time_s: float = 1e-3
+    ispp_step_v: float = 0.0
+    ispp_max_v: float = 2.0
+
+    def __post_init__(self) -> None:
+        check_range("tolerance", self.tolerance, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
+        if isinstance(self.max_pulses, bool) or not isinstance(self.max_pulses, int) or self.max_pulses < 1:
+            raise ValueError(f"max_pulses must be an integer >= 1, got {self.max_pulses!r}")
+        check_range("reset_duration_s", self.reset_duration_s, 0.0, low_inclusive=False)
+        check_range("read_time_s", self.read_time_s, 0.0)
+        check_range("ispp_step_v", self.ispp_step_v, 0.0)
+        check_range("ispp_max_v", self.ispp_max_v, 0.0, low_inclusive=False)
+
+
+@dataclass(frozen=True)
+class ProgramReport:
+    """Per-device outcome of program-and-verify (tensors shaped like the devices)."""
+
+    converged: torch.Tensor
+    reachable: torch.Tensor
+    pulses: torch.Tensor
+    reads: torch.Tensor
+    time_s: torch.Tensor
+    energy_j: torch.Tensor
+    relative_error: torch.Tensor
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "devices": int(self.converged.numel()),
+            "converged_fraction": float(self.converged.double().mean()),
+            "unreachable": int((~self.reachable).sum()),
+            "pulses": int(self.pulses.sum()),
+            "mean_pulses": float(self.pulses.double().mean()),
+            "max_pulses": int(self.pulses.max()),
+            "reads": int(self.reads.sum()),
+            "time_s": float(self.time_s.sum()),
+            "energy_j": float(self.energy_j.sum()),
+            "mean_abs_relative_error": float(self.relative_error.abs().mean()),
+        }
+
+
+def program_and_verify(
+    device: DeviceModel,
+    state: DeviceState,
+    target_s: torch.Tensor,
+    config: VerifyConfig | None = None,
+    generator: torch.Generator | None = None,
+) -> tuple[DeviceState, ProgramReport]:
+    """Program every device toward ``target_s``; returns the new state and a :class:`ProgramReport`.
+
+    Targets outside a device's own conductance window cannot be met: they are reported as unreachable and not
+    converged (the device is still driven toward the nearer bound), never an exception mid-run.
+    """
+    config = config or VerifyConfig()
+    target_s = torch.as_tensor(target_s, dtype=state[next(iter(state))].dtype)
+    if target_s.shape != state[next(iter(state))].shape:
+        raise ValueError(f"target_s must have the devices' shape {tuple(state[next(iter(state))].shape)}")
+    if not bool(torch.isfinite(target_s).all()) or bool((target_s <= 0).any()):
+        raise ValueError("target_s must be finite and positive (siemens)")
+    if config.ispp_step_v > 0 and not getattr(device, "supports_amplitude", False):
+        raise ValueError(
+            f"ispp_step_v > 0 needs a device with per-pulse amplitudes; {type(device).__name__} has none"
+        )
+    params = getattr(device, "params", None)
+    read_v = getattr(params, "read_voltage_v", 0.0)
+    shape = target_s.shape
+
+    energy = torch.zeros(shape, dtype=torch.float64)
+    time = torch.zeros(shape, dtype=torch.float64)
+    if config.reset:
+        if not hasattr(device, "hold"):
+            raise ValueError(f"reset needs a device that can hold a voltage; {type(device).__name__} cannot")
+        state, reset_energy = device.hold(state, params.reset_voltage_v, config.reset_duration_s)
+        energy += reset_energy.double()
+        time += config.reset_duration_s
+
+    g_on = device.set_conductance(state, torch.full(shape, float("inf")))
+    g_off = device.set_conductance(state, torch.zeros(shape))
+    reachable = (target_s <= device.conductance(g_on) * (1 + config.tolerance)) & (
+        target_s >= device.conductance(g_off) * (1 - config.tolerance)
+    )
+
+    pulses = torch.zeros(shape, dtype=torch.int64)
+    reads = torch.zeros(shape, dtype=torch.int64)
+    active = torch.ones(shape, dtype=torch.bool)
+    amplitude = None
+    last_direction = torch.zeros(shape)
+    if config.ispp_step_v > 0:
+        amplitude = torch.full(shape, float(params.set_voltage_v), dtype=torch.float64)
+    period = device.pulse_period_s
+    for _ in range(config.max_pulses + 1):
+        read = device.read(state, generator)
+        reads += active.long()
+        energy += torch.where(active, read_v**2 * read.double() * config.read_time_s, 0.0)
+        error = (read - target_s) / target_s
+        active &= error.abs() > config.tolerance
+        if not bool(active.any()) or int(pulses.max()) >= config.max_pulses:
+            break
+        direction = torch.where(active, torch.where(error < 0, 1.0, -1.0), 0.0)
+        if amplitude is not None:
+            nominal = torch.where(direction > 0, params.set_voltage_v, abs(params.reset_voltage_v))
+            same = direction == last_direction
+            amplitude = torch.where(
+                same, (amplitude + config.ispp_step_v).clamp(max=config.ispp_max_v), nominal
+            )
+            energy += device.pulse_energy_j(state, direction, amplitude_v=amplitude).double()
+            state = device.apply_pulses(state, direction, generator, amplitude_v=amplitude)
+        else:
+            energy += device.pulse_energy_j(state, direction).double()
+            state = device.apply_pulses(state, direction, generator)
+        last_direction = torch.where(active, direction, last_direction)
+        pulses += active.long()
+    time += pulses.double() * period + reads.double() * config.read_time_s
+    final = device.conductance(state)
+    relative_error = (final - target_s) / target_s
+    converged = (relative_error.abs() <= config.tolerance) & reachable
+    report = ProgramReport(converged, reachable, pulses, reads, time, energy, relative_error)
+    return state, report

@@ -1,0 +1,107 @@
+import pytest
+import torch
+
+from memristorch.devices import PulsedDevice
+from memristorch.devices.mss import MSSDevice
+from memristorch.tiles.programming import VerifyConfig, program_and_verify
+
+
+def fine_mss(**kw):
+    return MSSDevice(set_voltage_v=0.35, reset_voltage_v=-0.35, pulse_width_s=10e-6, pulse_gap_s=10e-6, **kw)
+
+
+def targets(n, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.empty(n, dtype=torch.float64).uniform_(1 / 1400, 1 / 550, generator=g)
+
+
+def test_converges_on_at_least_99_percent_and_costs_more_when_tighter():
+    device = fine_mss()
+    state = device.init_state((300,))
+    previous = None
+    for tolerance in (0.10, 0.05, 0.02):
+        new, report = program_and_verify(
+            device, state, targets(300), VerifyConfig(tolerance=tolerance, max_pulses=200)
+        )
+        summary = report.summary()
+        assert summary["converged_fraction"] >= 0.99, summary
+        assert (report.relative_error[report.converged].abs() <= tolerance).all()
+        if previous is not None:
+            assert summary["pulses"] > previous["pulses"]
+        previous = summary
+    torch.testing.assert_close(
+        device.conductance(new)[report.converged], targets(300)[report.converged], rtol=0.02, atol=0
+    )
+
+
+def test_reset_costs_time_and_energy():
+    device = fine_mss()
+    start = device.set_conductance(
+        device.init_state((30,)), targets(30, seed=5)
+    )  # devices left programmed before
+    goal = targets(30, seed=6)
+    _, plain = program_and_verify(device, start, goal, VerifyConfig(tolerance=0.05))
+    _, reset = program_and_verify(device, start, goal, VerifyConfig(tolerance=0.05, reset=True))
+    assert reset.summary()["time_s"] > 2 * plain.summary()["time_s"]
+    assert reset.summary()["energy_j"] > 2 * plain.summary()["energy_j"]
+    # the reset itself is 30 × 200 ms
+    assert reset.summary()["time_s"] >= 30 * 0.2
+
+
+def test_time_and_energy_accounting():
+    device = fine_mss()
+    state = device.init_state((4,))
+    config = VerifyConfig(tolerance=0.05, read_time_s=1e-4)
+    _, report = program_and_verify(device, state, targets(4), config)
+    expected_time = report.pulses.double() * device.pulse_period_s + report.reads.double() * 1e-4
+    torch.testing.assert_close(report.time_s, expected_time)
+    assert (report.reads == report.pulses + 1).all()  # a read before every pulse and a final one
+    assert (report.energy_j > 0).all()
+
+
+def test_unreachable_targets_are_reported_not_raised():
+    device = fine_mss()
+    goal = torch.tensor([1e-2, 1e-6, 1e-3], dtype=torch.float64)  # above 1/R_on, below 1/R_off, reachable
+    _, report = program_and_verify(device, device.init_state((3,)), goal, VerifyConfig(max_pulses=50))
+    assert report.reachable.tolist() == [False, False, True]
+    assert report.converged.tolist() == [False, False, True]
+    assert report.pulses[0].item() == 50  # tried up to the cap, then gave up
+
+
+def test_incremental_amplitude_programming_converges():
+    device = fine_mss()
+    _, report = program_and_verify(
+        device, device.init_state((100,)), targets(100), VerifyConfig(tolerance=0.05, ispp_step_v=0.01)
+    )
+    assert report.summary()["converged_fraction"] >= 0.99
+
+
+def test_bad_settings():
+    with pytest.raises(ValueError, match="tolerance"):
+        VerifyConfig(tolerance=0.0)
+    with pytest.raises(ValueError, match="tolerance"):
+        VerifyConfig(tolerance=1.0)
+    with pytest.raises(ValueError, match="max_pulses"):
+        VerifyConfig(max_pulses=0)
+    device = fine_mss()
+    with pytest.raises(ValueError, match="target_s"):
+        program_and_verify(
+            device, device.init_state((2,)), torch.tensor([1e-3, float("nan")], dtype=torch.float64)
+        )
+    with pytest.raises(ValueError, match="ispp"):
+        pulsed = PulsedDevice()
+        program_and_verify(
+            pulsed, pulsed.init_state((2,)), torch.full((2,), 5e-5), VerifyConfig(ispp_step_v=0.1)
+        )
+    with pytest.raises(ValueError, match="reset"):
+        pulsed = PulsedDevice()
+        program_and_verify(pulsed, pulsed.init_state((2,)), torch.full((2,), 5e-5), VerifyConfig(reset=True))
+
+
+def test_works_for_pulse_count_devices_too():
+    device = PulsedDevice(response="soft_bounds", n_states=200)
+    goal = torch.linspace(10e-6, 60e-6, 50)
+    _, report = program_and_verify(
+        device, device.init_state((50,)), goal, VerifyConfig(tolerance=0.05, max_pulses=400)
+    )
+    assert report.summary()["converged_fraction"] == 1.0
