@@ -19,6 +19,17 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+def _flatten(mapping: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name} / "))
+        else:
+            flat[name] = value
+    return flat
+
+
 def _format(value) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
@@ -60,7 +71,7 @@ def run(
     table = Table(title=f"{experiment}: summary")
     table.add_column("quantity")
     table.add_column("value", justify="right")
-    for key, value in results.summary.items():
+    for key, value in _flatten(results.summary).items():
         table.add_row(key, _format(value))
     console.print(table)
     console.print(f"results: {path}")

@@ -46,3 +46,27 @@ def pulse_response(pulse_numbers: np.ndarray, conductances_s: np.ndarray, title:
     ax.set_title(title)
     ax.grid(alpha=0.3)
     return fig
+
+
+def sweep(levels, means, stds, title: str):
+    """Accuracy (%) against a swept level, mean ± std over seeds."""
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.errorbar(levels, 100 * np.asarray(means), yerr=100 * np.asarray(stds), marker="o", capsize=3)
+    ax.set_xlabel(f"{title} (relative σ)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def grouped_bars(groups, series: Mapping[str, Sequence[float]], title: str):
+    """Bars per group, one colour per series."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    width = 0.8 / max(1, len(series))
+    x = np.arange(len(groups))
+    for i, (label, values) in enumerate(series.items()):
+        ax.bar(x + i * width, values, width, label=label)
+    ax.set_xticks(x + width * (len(series) - 1) / 2, groups)
+    ax.set_title(title)
+    ax.legend()
+    return fig

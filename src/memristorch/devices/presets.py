@@ -85,6 +85,28 @@ PRESETS: dict[str, Preset] = {
             "board defaults, widths a placeholder — calibrate.",
             _mss(),
         ),
+        # Knowm M-SDC materials: no public parameter set exists (science.md §2.4), so these are PLACEHOLDERS shaped to
+        # the study's qualitative findings: ±1 V programming on the Knowm board's 5 ms period (1 ms pulse + 4 ms
+        # gap), switching slow enough (τ of tens of ms) that one pulse moves G by a few percent; Cr starts
+        # (as-fabricated) mid-window, so most targets lie a few pulses away; C switches slowest.
+        Preset(
+            "knowm-w",
+            "Knowm M-SDC, tungsten: R_on 1 kΩ, R_off 10 kΩ, V_on/off 0.2 V, τ 20 ms, starts near HRS "
+            "(PLACEHOLDER — calibrate; qualitative shape only).",
+            _mss(r_on_ohm=1e3, r_off_ohm=10e3, v_on_v=0.2, v_off_v=0.2, tau_s=20e-3, x_init=0.05),
+        ),
+        Preset(
+            "knowm-cr",
+            "Knowm M-SDC, chromium: R_on 1 kΩ, R_off 10 kΩ, V_on/off 0.2 V, τ 20 ms, starts mid-window "
+            "(PLACEHOLDER — calibrate; shaped so its initial state lands near most targets, as the study reports).",
+            _mss(r_on_ohm=1e3, r_off_ohm=10e3, v_on_v=0.2, v_off_v=0.2, tau_s=20e-3, x_init=0.45),
+        ),
+        Preset(
+            "knowm-c",
+            "Knowm M-SDC, carbon: R_on 1.5 kΩ, R_off 15 kΩ, V_on/off 0.25 V, τ 40 ms, starts near HRS "
+            "(PLACEHOLDER — calibrate; qualitative shape only).",
+            _mss(r_on_ohm=1.5e3, r_off_ohm=15e3, v_on_v=0.25, v_off_v=0.25, tau_s=40e-3, x_init=0.05),
+        ),
         Preset(
             "finite-32",
             "Linear device with only 32 conductance levels (5-bit), no noise (placeholder — calibrate).",

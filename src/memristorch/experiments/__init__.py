@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from . import insitu_mlp
+from . import insitu_mlp, onchip_3x3
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,12 @@ EXPERIMENTS: dict[str, Experiment] = {
             "In-situ SGD of an MLP on simulated devices beside float PyTorch (digits, MNIST, Fashion-MNIST)",
             insitu_mlp.InSituMLPConfig,
             insitu_mlp.run,
+        ),
+        Experiment(
+            "onchip-3x3",
+            "On-chip learning with Knowm M-SDC memristors on 3×3 patterns: materials, reset vs no reset, noise sweeps",
+            onchip_3x3.OnChip3x3Config,
+            onchip_3x3.run,
         ),
     )
 }
