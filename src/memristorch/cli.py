@@ -104,6 +104,43 @@ def _two_column_table(title: str, headers: tuple[str, str], rows) -> Table:
     return table
 
 
+@app.command()
+def fit(
+    data: Path = typer.Argument(
+        ..., help="CSV: time_s,voltage_v,current_a (sweep) or pulse,conductance_s (pulses)"
+    ),
+    out: Path = typer.Option(Path("fitted-preset.yaml"), "--out", "-o", help="preset file to write"),
+    base: str = typer.Option("knowm-reference", help="preset whose settings (pulses, T, φ) frame the fit"),
+    max_evaluations: int = typer.Option(200, help="model evaluations the optimizer may spend"),
+) -> None:
+    """Fit the metastable-switch model to measurements and write a preset file the other commands accept."""
+    from .devices import get_device
+    from .devices.fit import FITTED, fit_mss, read_measurement, write_preset
+
+    try:
+        device = get_device(base)
+        if not hasattr(device, "hold"):
+            raise ValueError(f"base must be a metastable-switch preset, got {base!r}")
+        measurement = read_measurement(data)
+        result = fit_mss(measurement, device.params, max_evaluations)
+    except (ValueError, FileNotFoundError) as error:
+        _fail(str(error))
+    note = f"fitted by memristorch fit to {data.name} ({measurement.kind}); RMS relative error {result.rms_relative_error:.3g}"
+    path = write_preset(out, result.params, note)
+    table = Table(title=f"fit of {data.name} ({measurement.kind})")
+    table.add_column("parameter")
+    table.add_column("value", justify="right")
+    for name in FITTED:
+        table.add_row(name, _format(getattr(result.params, name)))
+    table.add_row("x_init", _format(result.x0))
+    table.add_row(
+        "RMS relative error (start → fit)",
+        f"{result.initial_rms_relative_error:.3g} → {result.rms_relative_error:.3g}",
+    )
+    console.print(table)
+    console.print(f"preset: {path}  (use it as --set device={path} or materials=[{path}])", markup=False)
+
+
 @devices_app.command("show")
 def devices_show(
     preset: str = typer.Argument(..., help="device preset name"),

@@ -117,7 +117,13 @@ PRESETS: dict[str, Preset] = {
 
 
 def get_device(name: str, **overrides) -> DeviceModel:
-    """Build the device preset ``name``, optionally overriding parameter fields."""
+    """Build the device preset ``name`` — or load a preset file (``*.yaml``, e.g. written by ``memristorch fit``) —
+    optionally overriding parameter fields."""
+    if name.endswith((".yaml", ".yml")):
+        from .fit import load_preset_file
+
+        device = load_preset_file(name)
+        return type(device)(device.params, **overrides) if overrides else device
     if name not in PRESETS:
         raise ValueError(f"device preset must be one of {', '.join(sorted(PRESETS))}; got {name!r}")
     return PRESETS[name].build(**overrides)

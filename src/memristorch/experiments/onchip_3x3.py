@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import plots
 from ..data.patterns import pattern_samples
-from ..devices import PRESETS, get_device
+from ..devices import get_device
 from ..devices.base import DeviceModel
 from ..runner.progress import progress_bar
 from ..runner.store import Results
@@ -145,10 +145,6 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
 
 
 def _device(name: str, config: OnChip3x3Config) -> DeviceModel:
-    if name not in PRESETS:
-        raise ValueError(
-            f"materials/sweep_material must name device presets ({', '.join(sorted(PRESETS))}); got {name!r}"
-        )
     if not hasattr(get_device(name), "hold"):
         raise ValueError(f"{name!r} is not a time-domain memristor preset (needs reset support)")
     return get_device(name, d2d_std=config.device_d2d_std)
