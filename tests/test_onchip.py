@@ -41,8 +41,29 @@ def test_small_onchip_run_orders_reset_and_errors():
     assert errors["0.0"] > errors["0.3"]
     noise = s["input-noise_accuracy"]
     assert noise["0.0"] > noise["1.0"]
-    assert {"materials", "train-noise", "conductance-error", "input-noise"} <= set(results.tables)
-    assert set(results.figures) == {"materials", "train-noise", "conductance-error", "input-noise"}
+    assert {
+        "materials",
+        "train-noise",
+        "conductance-error",
+        "input-noise",
+        "verify_stats",
+        "device_iv",
+    } <= set(results.tables)
+    assert {
+        "materials",
+        "train-noise",
+        "conductance-error",
+        "input-noise",
+        "device_iv",
+        "pulse_response",
+    } <= set(results.figures)
+    # program-and-verify: ≥ 99 % at 10 % tolerance, and tighter tolerances cost more pulses
+    stats = results.tables["verify_stats"]
+    assert stats[0]["tolerance"] == 0.1 and stats[0]["converged_fraction"] >= 0.99
+    assert [r["mean_pulses"] for r in stats] == sorted(r["mean_pulses"] for r in stats)
+    # lobes shrink with frequency (1 → 100 Hz with τ = 20 ms)
+    lobes = [r["lobe_area_va"] for r in results.tables["device_iv"]]
+    assert lobes[0] > lobes[-1]
 
 
 def test_cli_rejects_a_pulse_count_preset_as_material(tmp_path):

@@ -70,3 +70,41 @@ def grouped_bars(groups, series: Mapping[str, Sequence[float]], title: str):
     ax.set_title(title)
     ax.legend()
     return fig
+
+
+def sweep_xy(x, series: Mapping[str, Sequence[float]], x_label: str, y_label: str, log_x: bool = False):
+    """One line per series against a shared x."""
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for label, values in series.items():
+        ax.plot(x[: len(values)], values, marker="o", label=label)
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return fig
+
+
+def iv_loops(loops: Mapping[str, tuple[np.ndarray, np.ndarray]]):
+    """Current (mA) against voltage for each labelled sweep."""
+    fig, ax = plt.subplots(figsize=(5, 3.8))
+    for label, (v, i) in loops.items():
+        ax.plot(v, 1e3 * i, lw=0.9, label=label)
+    ax.set_xlabel("voltage (V)")
+    ax.set_ylabel("current (mA)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6)
+    return fig
+
+
+def pulse_traces(traces: Mapping[str, Sequence[float]]):
+    """Conductance (mS) after each pulse of a SET-then-RESET train, per device."""
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for label, g in traces.items():
+        ax.plot(np.arange(len(g)), 1e3 * np.asarray(g), marker=".", label=label)
+    ax.set_xlabel("pulse number (SET, then RESET)")
+    ax.set_ylabel("conductance (mS)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return fig

@@ -30,7 +30,7 @@ from ..runner.progress import progress_bar
 from ..runner.store import Results
 from ..tiles.programming import VerifyConfig, program_and_verify
 
-PARTS = ("materials", "train-noise", "conductance-error", "input-noise")
+PARTS = ("device-iv", "verify-stats", "materials", "train-noise", "conductance-error", "input-noise")
 
 
 class OnChip3x3Config(BaseModel):
@@ -38,9 +38,9 @@ class OnChip3x3Config(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    parts: list[Literal["materials", "train-noise", "conductance-error", "input-noise"]] = Field(
-        default_factory=lambda: list(PARTS)
-    )
+    parts: list[
+        Literal["device-iv", "verify-stats", "materials", "train-noise", "conductance-error", "input-noise"]
+    ] = Field(default_factory=lambda: list(PARTS))
     materials: list[str] = Field(default_factory=lambda: ["knowm-w", "knowm-cr", "knowm-c"])
     device_d2d_std: float = Field(0.1, ge=0, le=1, description="log-normal D2D spread of every MSS parameter")
     seeds: int = Field(5, ge=1, le=100)
@@ -69,6 +69,10 @@ class OnChip3x3Config(BaseModel):
     )
     input_noise_levels: list[float] = Field(default_factory=lambda: [0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
     sweep_material: str = "knowm-cr"
+    iv_frequencies_hz: list[float] = Field(default_factory=lambda: [1.0, 10.0, 100.0])
+    iv_amplitude_v: float = Field(1.0, gt=0)
+    verify_tolerances: list[float] = Field(default_factory=lambda: [0.1, 0.05, 0.02, 0.01])
+    verify_devices: int = Field(300, ge=1)
     threads: int = Field(2, ge=1)
 
 
@@ -150,6 +154,58 @@ def _device(name: str, config: OnChip3x3Config) -> DeviceModel:
     return get_device(name, d2d_std=config.device_d2d_std)
 
 
+def device_characteristics(config: OnChip3x3Config):
+    """I–V loops of each material at several sine frequencies, and its response to 30 SET then 30 RESET pulses."""
+    from ..devices.mss import sine_waveform
+
+    rows, loops, traces = [], {}, {}
+    for name in config.materials:
+        device = _device(name, config.model_copy(update={"device_d2d_std": 0.0}))
+        for f in config.iv_frequencies_hz:
+            t, v = sine_waveform(config.iv_amplitude_v, f, 2.0 / f, 1.0 / (f * 1000))
+            result = device.apply_waveform(device.init_state((1,)), t, v, record=True)
+            i = result.current_a[1000:, 0].numpy()
+            vv = v[1000:].numpy()
+            lobe = abs(float(np.trapezoid(i[:501], vv[:501])))
+            rows.append(
+                {
+                    "material": name,
+                    "frequency_hz": f,
+                    "lobe_area_va": lobe,
+                    "energy_j": float(result.energy_j),
+                }
+            )
+            loops[f"{name} {f:g} Hz"] = (vv, i)
+        state = device.init_state((1,))
+        g = [float(device.conductance(state))]
+        for sign in [1.0] * 30 + [-1.0] * 30:
+            state = device.apply_pulses(state, torch.tensor([sign]))
+            g.append(float(device.conductance(state)))
+        traces[name] = g
+    return rows, plots.iv_loops(loops), plots.pulse_traces(traces)
+
+
+def verify_statistics(config: OnChip3x3Config) -> list[dict]:
+    """Program-and-verify of many devices to random mid-window targets at several tolerances, per material."""
+    rows = []
+    for name in config.materials:
+        device = _device(name, config)
+        g = torch.Generator().manual_seed(1)
+        state = device.init_state((config.verify_devices,), g)
+        low, high = device.g_min_s, device.g_max_s
+        span = high - low
+        targets = torch.empty(config.verify_devices, dtype=torch.float64).uniform_(
+            low + 0.05 * span, high - 0.05 * span, generator=g
+        )
+        for tolerance in config.verify_tolerances:
+            verify = VerifyConfig(
+                tolerance=tolerance, max_pulses=config.max_pulses, read_time_s=config.read_time_s
+            )
+            _, report = program_and_verify(device, state, targets, verify, g)
+            rows.append({"material": name, "tolerance": tolerance, **report.summary()})
+    return rows
+
+
 def run(config: OnChip3x3Config, run_dir: Path | None = None, resume: bool = False) -> Results:
     torch.set_num_threads(config.threads)
     tables: dict[str, list[dict]] = {}
@@ -171,6 +227,21 @@ def run(config: OnChip3x3Config, run_dir: Path | None = None, resume: bool = Fal
         ("input-noise", config.input_noise_levels),
     ):
         steps += len(levels) * config.seeds * (part in config.parts)
+    if "device-iv" in config.parts:
+        tables["device_iv"], figures["device_iv"], figures["pulse_response"] = device_characteristics(config)
+    if "verify-stats" in config.parts:
+        rows = verify_statistics(config)
+        tables["verify_stats"] = rows
+        figures["verify_stats"] = plots.sweep_xy(
+            [r["tolerance"] for r in rows],
+            {m: [r["mean_pulses"] for r in rows if r["material"] == m] for m in config.materials},
+            "verify tolerance (relative)",
+            "mean pulses per device",
+            log_x=True,
+        )
+        summary["verify_converged_fraction"] = {
+            f"{r['material']}@{r['tolerance']}": r["converged_fraction"] for r in rows
+        }
     with progress_bar() as progress:
         task = progress.add_task("onchip-3x3", total=steps)
 
