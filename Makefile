@@ -40,6 +40,7 @@ test-slow: $(VENV)/.installed system-deps
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_insitu.py
+	$(PY) benchmarks/bench_mss.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache
