@@ -43,9 +43,10 @@ class AnalogTile(nn.Module):
                     f"device state field {name!r} has shape {tuple(value.shape)}, expected {device_shape}"
                 )
             groups.setdefault(value.dtype, []).append(name)
-        # (buffer name, field names) per dtype
+        # (buffer name, field names) per dtype; names by position, since .double() & co. may change the dtype
         self._groups = tuple(
-            (f"device_state_{str(dt).removeprefix('torch.')}", tuple(names)) for dt, names in groups.items()
+            ("device_state" if i == 0 else f"device_state_{i}", tuple(names))
+            for i, names in enumerate(groups.values())
         )
         for buffer, names in self._groups:
             self.register_buffer(buffer, torch.stack([state[n] for n in names]).contiguous())
