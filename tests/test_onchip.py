@@ -95,3 +95,15 @@ def test_cli_writes_results(tmp_path):
         for mode in ("reset", "no_reset"):
             assert {"accuracy", "training_time_s", "energy_j"} <= set(summary[f"{material}/{mode}"])
     assert (out / "materials.csv").exists() and (out / "materials.png").exists()
+
+
+def test_differential_cells_use_two_devices_per_weight():
+    config = OnChip3x3Config(
+        seeds=1, epochs=100, n_test=200, materials=["knowm-cr"], parts=["materials"], cell="differential"
+    )
+    results = run(config)
+    row = results.tables["materials"][0]
+    assert row["accuracy"] > 0.9
+    # 60 devices are read at least once each
+    single = run(config.model_copy(update={"cell": "single"})).tables["materials"][0]
+    assert row["pulses"] + 60 > single["pulses"] + 30

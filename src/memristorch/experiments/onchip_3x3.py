@@ -2,7 +2,7 @@
 
 The network is the assumed H1 topology of science.md §2.2: 9 inputs, 3 tanh hidden neurons, 1 comparator output,
 no biases — 30 weights, one memristor each, read against a mid-window reference conductance with a per-layer gain
-(the neuron's amplifier), so 30 memristors and 4 neurons. Weights are learned in software with multiplicative
+(the neuron's amplifier), so 30 memristors and 4 neurons (``cell="differential"``: a pair per weight, 60 devices). Weights are learned in software with multiplicative
 Gaussian weight noise (relative σ_train) and noisy inputs, mapped to target conductances, and written by
 program-and-verify with or without an initial 200 ms reset. Inference reads the programmed conductances with a
 relative conductance error and feeds noisy inputs. Every number is a mean ± std over seeds.
@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import plots
+from ..cells import make_cell
 from ..data.patterns import pattern_samples
 from ..devices import get_device
 from ..devices.base import DeviceModel
@@ -42,6 +43,10 @@ class OnChip3x3Config(BaseModel):
         Literal["device-iv", "verify-stats", "materials", "train-noise", "conductance-error", "input-noise"]
     ] = Field(default_factory=lambda: list(PARTS))
     materials: list[str] = Field(default_factory=lambda: ["knowm-w", "knowm-cr", "knowm-c"])
+    cell: Literal["single", "differential"] = Field(
+        "single",
+        description="one memristor per weight against a reference (30 devices), or a differential pair (60)",
+    )
     device_d2d_std: float = Field(0.1, ge=0, le=1, description="log-normal D2D spread of every MSS parameter")
     seeds: int = Field(5, ge=1, le=100)
     hidden: int = Field(3, ge=1, le=64)
@@ -87,7 +92,7 @@ def train_weights(config: OnChip3x3Config, train_noise: float, seed: int) -> lis
     for _ in range(config.epochs):
         opt.zero_grad()
         noisy = [w * (1 + train_noise * torch.randn(w.shape, generator=g)) for w in (w1, w2)]
-        logits = forward(x + 0.0, noisy).squeeze(1)
+        logits = forward(x, noisy).squeeze(1)
         F.binary_cross_entropy_with_logits(4.0 * logits, target).backward()
         opt.step()
     return [w1.detach(), w2.detach()]
@@ -112,17 +117,17 @@ def hardware_weights(
     conductance_error: float,
     seed: int,
 ) -> tuple[list[torch.Tensor], dict[str, float]]:
-    """Program the 30 devices to the trained weights and read them back with conductance error."""
+    """Program the devices of every layer to its trained weights, then read them back with conductance error.
+
+    Each layer gets its own cell (its neuron's amplifier gain), scaled so the largest weight sits 10 % inside the
+    device window; ``config.cell`` picks one device against a reference or a differential pair per weight.
+    """
     g = torch.Generator().manual_seed(20_000 + seed)
-    flat = torch.cat([w.reshape(-1) for w in weights]).double()
-    g_min, g_max = device.g_min_s, device.g_max_s
-    g_ref, half = 0.5 * (g_min + g_max), 0.45 * (g_max - g_min)  # keep targets 5 % inside the nominal window
-    gains, targets = [], []
-    for w in weights:
-        gain = float(w.abs().max()) / half
-        gains.append(gain)
-        targets.append(g_ref + w.reshape(-1).double() / gain)
-    state = device.init_state((len(flat),), g)
+    cells = [make_cell(config.cell, device, w_max=float(w.abs().max()) / 0.9) for w in weights]
+    targets = torch.cat(
+        [c.target_conductances(w.double()).reshape(-1) for c, w in zip(cells, weights, strict=True)]
+    )
+    state = device.init_state((len(targets),), g)
     verify = VerifyConfig(
         tolerance=config.tolerance,
         max_pulses=config.max_pulses,
@@ -130,15 +135,16 @@ def hardware_weights(
         reset_duration_s=config.reset_duration_s,
         read_time_s=config.read_time_s,
     )
-    state, report = program_and_verify(device, state, torch.cat(targets), verify, g)
+    state, report = program_and_verify(device, state, targets, verify, g)
     conductance = device.conductance(state)
     conductance = conductance * (
         1 + conductance_error * torch.randn(conductance.shape, generator=g, dtype=conductance.dtype)
     )
     result, start = [], 0
-    for w, gain in zip(weights, gains, strict=True):
-        n = w.numel()
-        result.append(((conductance[start : start + n] - g_ref) * gain).reshape(w.shape).float())
+    for cell, w in zip(cells, weights, strict=True):
+        n = cell.devices_per_weight * w.numel()
+        read = conductance[start : start + n].reshape(cell.devices_per_weight, *w.shape)
+        result.append(cell.weight(read).float())
         start += n
     return result, report.summary()
 
