@@ -266,7 +266,7 @@ def run(config: OnChip3x3Config, run_dir: Path | None = None, resume: bool = Fal
                         )
                         progress.advance(task)
                     row = {"material": name, "reset": reset}
-                    for key in ("accuracy", "time_s", "energy_j", "pulses", "converged_fraction"):
+                    for key in ("accuracy", "time_s", "energy_j", "pulses", "converged_fraction", "devices"):
                         row[key], row[f"{key}_std"] = _mean_std([r[key] for r in per_seed])
                     rows.append(row)
                     mode = "reset" if reset else "no_reset"
