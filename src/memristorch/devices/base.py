@@ -18,6 +18,15 @@ import torch
 DeviceState = dict[str, torch.Tensor]
 
 
+def resolve_params(params_class, params, overrides: dict):
+    """``params`` (or the class defaults) with ``overrides`` applied; validation runs in the dataclass."""
+    if params is None:
+        return params_class(**overrides)
+    if overrides:
+        return params_class(**{**params.to_dict(), **overrides})
+    return params
+
+
 class DeviceModel(ABC):
     """Physics of one device type, vectorized over any tensor of devices."""
 

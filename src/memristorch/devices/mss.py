@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from .._validation import check_range
-from .base import DeviceModel, DeviceState
+from .base import DeviceModel, DeviceState, resolve_params
 
 BOLTZMANN_J_PER_K = 1.380649e-23
 ELEMENTARY_CHARGE_C = 1.602176634e-19
@@ -118,11 +118,7 @@ class MSSDevice(DeviceModel):
     family = "mss"
 
     def __init__(self, params: MSSParams | None = None, **overrides) -> None:
-        if params is None:
-            params = MSSParams(**overrides)
-        elif overrides:
-            params = MSSParams(**{**params.to_dict(), **overrides})
-        self.params = params
+        self.params = resolve_params(MSSParams, params, overrides)
 
     def __repr__(self) -> str:
         return f"MSSDevice({self.params})"

@@ -21,22 +21,21 @@ class Preset:
     build: Callable[..., DeviceModel]
 
 
-def _pulsed(**fields) -> Callable[..., DeviceModel]:
-    base = PulsedDeviceParams(**fields)
+def _factory(device_class, params_class, **fields) -> Callable[..., DeviceModel]:
+    base = params_class(**fields)
 
     def build(**overrides) -> DeviceModel:
-        return PulsedDevice(base, **overrides)
+        return device_class(base, **overrides)
 
     return build
+
+
+def _pulsed(**fields) -> Callable[..., DeviceModel]:
+    return _factory(PulsedDevice, PulsedDeviceParams, **fields)
 
 
 def _mss(**fields) -> Callable[..., DeviceModel]:
-    base = MSSParams(**fields)
-
-    def build(**overrides) -> DeviceModel:
-        return MSSDevice(base, **overrides)
-
-    return build
+    return _factory(MSSDevice, MSSParams, **fields)
 
 
 PRESETS: dict[str, Preset] = {

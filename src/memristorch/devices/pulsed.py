@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from .._validation import check_choice, check_range
-from .base import DeviceModel, DeviceState
+from .base import DeviceModel, DeviceState, resolve_params
 
 RESPONSES = ("linear", "soft_bounds", "exponential")
 
@@ -110,11 +110,7 @@ class PulsedDevice(DeviceModel):
     family = "pulsed"
 
     def __init__(self, params: PulsedDeviceParams | None = None, **overrides) -> None:
-        if params is None:
-            params = PulsedDeviceParams(**overrides)
-        elif overrides:
-            params = PulsedDeviceParams(**{**params.to_dict(), **overrides})
-        self.params = params
+        self.params = params = resolve_params(PulsedDeviceParams, params, overrides)
         self.step = 1.0 / (params.n_states - 1)
 
     def __repr__(self) -> str:
