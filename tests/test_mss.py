@@ -162,3 +162,31 @@ def test_float32_state_agrees_with_float64():
     ]
     assert results[1].state["x"].dtype == torch.float32
     assert results[1].state["x"].item() == pytest.approx(results[0].state["x"].item(), abs=1e-5)
+
+
+def test_series_resistor_slows_switching_and_costs_source_energy():
+    kw = {"pulse_width_s": 20e-6, "pulse_gap_s": 30e-6, "set_voltage_v": 0.6, "reset_voltage_v": -0.6}
+    ideal = MSSDevice(**kw)
+    tiny = MSSDevice(**kw, series_resistance_ohm=1e-6)
+    behind = MSSDevice(**kw, series_resistance_ohm=1000.0)
+    start = ideal.set_conductance(ideal.init_state((1,)), torch.tensor([8e-4], dtype=torch.float64))
+    pulses = torch.tensor([3.0])
+    # a vanishing resistor reproduces the closed form
+    assert tiny.apply_pulses(start, pulses)["x"].item() == pytest.approx(
+        ideal.apply_pulses(start, pulses)["x"].item(), abs=1e-6
+    )
+    assert tiny.pulse_energy_j(start, pulses).item() == pytest.approx(
+        ideal.pulse_energy_j(start, pulses).item(), rel=1e-4
+    )
+    # 1 kΩ in series: the device sees less than the source, so it moves less per pulse
+    moved_ideal = ideal.apply_pulses(start, pulses)["x"] - start["x"]
+    moved_behind = behind.apply_pulses(start, pulses)["x"] - start["x"]
+    assert 0 < moved_behind.item() < moved_ideal.item()
+    # and the reset through the resistor still ends in HRS
+    state, energy = behind.hold(start, -1.0, 0.2)
+    assert state["x"].item() < 0.01 and energy.item() > 0
+
+
+def test_series_rejects_diode_path():
+    with pytest.raises(ValueError, match="series_resistance_ohm"):
+        MSSParams(series_resistance_ohm=100.0, phi=0.8)

@@ -42,7 +42,10 @@ class MSSParams:
     knowm/memristor-models-4-all; science.md §2.4 table): R_on 500 Ω, R_off 1500 Ω, V_on = V_off = 0.27 V,
     τ = 0.1 ms, T = 298.5 K, plain MSS (φ = 1). Programming pulses ±1 V, 1 ms wide, 4 ms gap and a 0.05 V read
     follow the Knowm measurement board's ±1 V SET/RESET defaults (knowm/memristor-discovery, 5 ms period);
-    widths are placeholders — calibrate.
+    widths are placeholders — calibrate. ``series_resistance_ohm`` puts a resistor in series with the device during
+    programming (the board uses 1 kΩ; default 0 = ideal source): the device then sees ``V / (1 + R_s G)``, pulses are
+    integrated in ``series_substeps`` predictor–corrector steps each, and energies are the source's (device plus
+    resistor).
     """
 
     r_on_ohm: float = 500.0
@@ -65,6 +68,8 @@ class MSSParams:
     pulse_width_s: float = 1e-3
     pulse_gap_s: float = 4e-3
     read_voltage_v: float = 0.05
+    series_resistance_ohm: float = 0.0
+    series_substeps: int = 16
     dtype: str = "float64"
 
     def __post_init__(self) -> None:
@@ -91,6 +96,17 @@ class MSSParams:
         check_range("pulse_width_s", self.pulse_width_s, 0.0, low_inclusive=False)
         check_range("pulse_gap_s", self.pulse_gap_s, 0.0)
         check_range("read_voltage_v", self.read_voltage_v, 0.0)
+        check_range("series_resistance_ohm", self.series_resistance_ohm, 0.0)
+        if self.series_resistance_ohm > 0 and self.phi < 1.0:
+            raise ValueError(
+                "series_resistance_ohm > 0 needs phi = 1 (a diode path in series has no closed-form divider)"
+            )
+        if (
+            isinstance(self.series_substeps, bool)
+            or not isinstance(self.series_substeps, int)
+            or self.series_substeps < 1
+        ):
+            raise ValueError(f"series_substeps must be an integer >= 1, got {self.series_substeps!r}")
         if self.dtype not in ("float64", "float32"):
             raise ValueError(f"dtype must be 'float64' or 'float32', got {self.dtype!r}")
 
@@ -237,6 +253,8 @@ class MSSDevice(DeviceModel):
         steps = times_s.diff()
         if not bool((steps > 0).all()):
             raise ValueError("times_s must be strictly increasing")
+        if self.params.series_resistance_ohm > 0:
+            return self._waveform_series(state, steps, voltages_v, record)
         if self.params.n_switches is not None or voltages_v.dim() > 1:
             return self._waveform_general(state, steps, voltages_v, record, generator)
         return self._waveform_shared(state, steps, voltages_v.tolist(), record)
@@ -273,6 +291,68 @@ class MSSDevice(DeviceModel):
         if record:
             return WaveformResult(state, energy, torch.stack(i_trace), torch.stack(x_trace))
         return WaveformResult(state, energy)
+
+    def _series_step(self, state: DeviceState, x: torch.Tensor, v_source, dt: float) -> torch.Tensor:
+        """One step of the device behind the series resistor: predictor at the divider voltage of the start state,
+        corrector at that of the midpoint state (second order), each an exact relaxation at constant voltage."""
+        r_s = self.params.series_resistance_ohm
+
+        def divided(x_now: torch.Tensor) -> torch.Tensor:
+            return v_source / (1.0 + r_s * self.conductance({**state, "x": x_now}))
+
+        predicted = self._relax({**state, "x": x}, divided(x), dt, None)
+        return self._relax({**state, "x": x}, divided(0.5 * (x + predicted)), dt, None)
+
+    def _source_current(self, state: DeviceState, x: torch.Tensor, v_source) -> torch.Tensor:
+        g = self.conductance({**state, "x": x})
+        return v_source * g / (1.0 + self.params.series_resistance_ohm * g)
+
+    def _waveform_series(self, state, steps, voltages_v, record):
+        """Waveform through the series resistor; energy is the source's, ∫ V_source I dt."""
+        x = state["x"]
+        current = self._source_current(state, x, voltages_v[0])
+        energy = torch.zeros_like(x)
+        x_trace, i_trace = ([x], [current]) if record else (None, None)
+        for k, dt in enumerate(steps.tolist()):
+            x = self._series_step(state, x, 0.5 * (voltages_v[k] + voltages_v[k + 1]), dt)
+            next_current = self._source_current(state, x, voltages_v[k + 1])
+            energy = energy + 0.5 * dt * (voltages_v[k] * current + voltages_v[k + 1] * next_current)
+            current = next_current
+            if record:
+                x_trace.append(x)
+                i_trace.append(current)
+        state = {**state, "x": x}
+        if record:
+            return WaveformResult(state, energy, torch.stack(i_trace), torch.stack(x_trace))
+        return WaveformResult(state, energy)
+
+    def _series_pulses(self, state: DeviceState, pulses: torch.Tensor, amplitude_v, width_s=None, gap_s=None):
+        """``|n|`` periods behind the series resistor, pulse by pulse (vectorized over devices): (x, energy)."""
+        p = self.params
+        width_s = p.pulse_width_s if width_s is None else width_s
+        gap_s = p.pulse_gap_s if gap_s is None else gap_s
+        x = state["x"]
+        if amplitude_v is None:
+            v_source = torch.where(pulses > 0, p.set_voltage_v, p.reset_voltage_v).to(x.dtype)
+        else:
+            v_source = torch.sign(pulses).to(x.dtype) * amplitude_v.abs().to(x.dtype)
+        remaining = pulses.abs()
+        energy = torch.zeros_like(x)
+        dt = width_s / p.series_substeps
+        for _ in range(int(remaining.max()) if remaining.numel() else 0):
+            active = remaining > 0
+            x_new = x
+            power = v_source * self._source_current(state, x_new, v_source)
+            for _ in range(p.series_substeps):
+                x_new = self._series_step(state, x_new, v_source, dt)
+                next_power = v_source * self._source_current(state, x_new, v_source)
+                energy = energy + torch.where(active, 0.5 * dt * (power + next_power), 0.0)
+                power = next_power
+            if gap_s > 0:
+                x_new = self._relax({**state, "x": x_new}, 0.0, gap_s, None)
+            x = torch.where(active, x_new, x)
+            remaining = remaining - active.to(remaining.dtype)
+        return x, energy
 
     def _current_from_conductance(self, g: torch.Tensor, volt: float) -> torch.Tensor:
         p = self.params
@@ -355,6 +435,8 @@ class MSSDevice(DeviceModel):
     ) -> DeviceState:
         """``|n|`` pulses (SET if n > 0, RESET if n < 0), each followed by the gap; ``amplitude_v`` overrides the
         magnitude of each device's pulse voltage."""
+        if self.params.series_resistance_ohm > 0:
+            return {**state, "x": self._series_pulses(state, pulses, amplitude_v)[0]}
         if self.params.n_switches is None:
             x_n = self._pulse_train(state, pulses, amplitude_v)[0]
             return {**state, "x": x_n.clamp(0.0, 1.0)}
@@ -377,6 +459,8 @@ class MSSDevice(DeviceModel):
         self, state: DeviceState, pulses: torch.Tensor, amplitude_v: torch.Tensor | None = None
     ) -> torch.Tensor:
         """``Σ ∫ V I dt`` over the pulses, in closed form (the gaps at 0 V dissipate nothing)."""
+        if self.params.series_resistance_ohm > 0:
+            return self._series_pulses(state, pulses, amplitude_v)[1]
         return self._train_energy(state, self._pulse_train(state, pulses, amplitude_v))
 
     def _train_energy(self, state: DeviceState, train) -> torch.Tensor:
@@ -399,6 +483,10 @@ class MSSDevice(DeviceModel):
         check_range("duration_s", duration_s, 0.0, low_inclusive=False)
         ones = torch.ones_like(state["x"])
         amplitude = torch.full_like(state["x"], abs(voltage_v))
+        if self.params.series_resistance_ohm > 0:
+            sign = 1.0 if voltage_v >= 0 else -1.0
+            x, energy = self._series_pulses(state, ones * sign, amplitude, duration_s, 0.0)
+            return {**state, "x": x}, energy
         train = self._pulse_train(state, ones * (1.0 if voltage_v >= 0 else -1.0), amplitude, duration_s, 0.0)
         return {**state, "x": train[0].clamp(0.0, 1.0)}, self._train_energy(state, train)
 

@@ -47,6 +47,9 @@ class OnChip3x3Config(BaseModel):
         "single",
         description="one memristor per weight against a reference (30 devices), or a differential pair (60)",
     )
+    series_resistance_ohm: float = Field(
+        0.0, ge=0, description="programming series resistor (Knowm's board: 1 kΩ); energies then include it"
+    )
     device_d2d_std: float = Field(0.1, ge=0, le=1, description="log-normal D2D spread of every MSS parameter")
     seeds: int = Field(5, ge=1, le=100)
     hidden: int = Field(3, ge=1, le=64)
@@ -157,7 +160,7 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
 def _device(name: str, config: OnChip3x3Config) -> DeviceModel:
     if not hasattr(get_device(name), "hold"):
         raise ValueError(f"{name!r} is not a time-domain memristor preset (needs reset support)")
-    return get_device(name, d2d_std=config.device_d2d_std)
+    return get_device(name, d2d_std=config.device_d2d_std, series_resistance_ohm=config.series_resistance_ohm)
 
 
 def device_characteristics(config: OnChip3x3Config):

@@ -63,6 +63,12 @@ CASES = {
             Drive(pwl_source(_PULSE_T, _PULSE_V), 1e-3, 0.1e-6, 0.05e-6),
             lambda t: np.interp(t, _PULSE_T, _PULSE_V),
         ),
+        Case(
+            "pulses-series-1k",
+            MSSParams(series_resistance_ohm=1000.0),
+            Drive(pwl_source(_PULSE_T, 2 * _PULSE_V), 1e-3, 0.1e-6, 0.05e-6),
+            lambda t: np.interp(t, _PULSE_T, 2 * _PULSE_V),
+        ),
     )
 }
 

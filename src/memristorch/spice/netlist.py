@@ -30,10 +30,15 @@ def pwl_source(times_s, voltages_v) -> str:
 
 
 def mss_netlist(params: MSSParams, drive: Drive, output_file: str, x0: float | None = None) -> str:
-    """Netlist text: the drive across one MSS device; writes ``time, device current, x`` to ``output_file``."""
+    """Netlist text: the drive across one MSS device (behind ``series_resistance_ohm`` if set); writes
+    ``time, source current, x`` to ``output_file``."""
     p = params
     x0 = p.x_init if x0 is None else x0
     vt = p.thermal_voltage_v
+    if p.series_resistance_ohm > 0:
+        series, device_node = f"Rseries in dev {p.series_resistance_ohm:.12g}\n", "dev"
+    else:
+        series, device_node = "", "in"
     diode = f"{p.sfa_a:.12g}*exp({p.sfb_per_v:.12g}*V(p,n)) - {p.sra_a:.12g}*exp(-{p.srb_per_v:.12g}*V(p,n))"
     return f"""* memristorch: generalized metastable-switch memristor under a voltage drive
 .subckt mss p n x
@@ -42,7 +47,7 @@ Bx 0 x I = ( (1 - V(x)) / (1 + exp(-(V(p,n) - {p.v_on_v:.12g}) / {vt:.12g})) - V
 Bm p n I = {p.phi:.12g} * V(p,n) * ( V(x) / {p.r_on_ohm:.12g} + (1 - V(x)) / {p.r_off_ohm:.12g} ) + {1.0 - p.phi:.12g} * ({diode})
 .ends
 Vdrive in 0 {drive.source}
-Xdev in 0 x mss
+{series}Xdev {device_node} 0 x mss
 .ic V(x)={x0:.12g}
 .options reltol=1e-6 abstol=1e-15 vntol=1e-12
 .tran {drive.t_step_s:.12g} {drive.t_stop_s:.12g} 0 {drive.max_step_s:.12g} uic
