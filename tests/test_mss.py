@@ -190,3 +190,16 @@ def test_series_resistor_slows_switching_and_costs_source_energy():
 def test_series_rejects_diode_path():
     with pytest.raises(ValueError, match="series_resistance_ohm"):
         MSSParams(series_resistance_ohm=100.0, phi=0.8)
+
+
+def test_float32_devices_stay_float32_and_frozen_switching_is_finite():
+    device = MSSDevice(dtype="float32", set_voltage_v=0.01, reset_voltage_v=-0.01, pulse_gap_s=0.0, tau_s=1e3)
+    state = device.set_conductance(device.init_state((2,)), torch.tensor([1e-3, 1.5e-3]))
+    pulses = torch.tensor([3.0, -2.0])
+    after = device.apply_pulses(state, pulses)
+    energy = device.pulse_energy_j(state, pulses)
+    assert after["x"].dtype == torch.float32
+    assert torch.isfinite(after["x"]).all() and torch.isfinite(energy).all()
+    torch.testing.assert_close(after["x"], state["x"])  # 10 mV pulses on a 1000 s device: nothing moves
+    expected = 0.01**2 * device.conductance(state).double() * device.params.pulse_width_s * pulses.abs()
+    torch.testing.assert_close(energy.double(), expected, rtol=1e-4, atol=0)

@@ -192,9 +192,9 @@ class MSSDevice(DeviceModel):
     def current(self, state: DeviceState, voltage_v: torch.Tensor | float) -> torch.Tensor:
         """Instantaneous device current (A) at ``voltage_v`` (broadcast against the devices)."""
         p = self.params
-        i = torch.as_tensor(voltage_v, dtype=torch.float64) * self.conductance(state)
+        i = torch.as_tensor(voltage_v, dtype=state["x"].dtype) * self.conductance(state)
         if p.phi < 1.0:
-            v = torch.as_tensor(voltage_v, dtype=torch.float64)
+            v = torch.as_tensor(voltage_v, dtype=state["x"].dtype)
             diode = p.sfa_a * torch.exp(p.sfb_per_v * v) - p.sra_a * torch.exp(-p.srb_per_v * v)
             i = p.phi * i + (1.0 - p.phi) * diode
         return i
@@ -203,7 +203,7 @@ class MSSDevice(DeviceModel):
     def _rates(self, state: DeviceState, voltage_v) -> tuple[torch.Tensor, torch.Tensor]:
         """Switching rates ``a = p_on / τ`` and ``b = p_off / τ`` (1/s) at the given voltage."""
         vt = self.params.thermal_voltage_v
-        v = torch.as_tensor(voltage_v, dtype=torch.float64)
+        v = torch.as_tensor(voltage_v, dtype=state["x"].dtype)
         a = torch.sigmoid((v - state["v_on_v"]) / vt) / state["tau_s"]
         b = torch.sigmoid(-(v + state["v_off_v"]) / vt) / state["tau_s"]
         return a, b
@@ -408,20 +408,22 @@ class MSSDevice(DeviceModel):
         a, b = self._rates(state, voltage)
         k_pulse = a + b
         x_pulse = a / k_pulse
-        decay_pulse = torch.exp(-k_pulse * width_s)
+        rise_pulse = -torch.expm1(-k_pulse * width_s)  # 1 − e^{−k w}, accurate when k w is tiny
         a0, b0 = self._rates(state, 0.0)
         k_gap = a0 + b0
         x_gap = a0 / k_gap
-        decay_gap = torch.exp(-k_gap * gap_s)
-        # period map: pulse then gap
-        slope = decay_gap * decay_pulse
-        offset = decay_gap * x_pulse * (1 - decay_pulse) + x_gap * (1 - decay_gap)
-        fixed = offset / (1 - slope)
-        slope_n = slope**n
-        x_n = fixed + slope_n * (x0 - fixed)
-        # Σ_{j<n} x_j = n x* + (x0 − x*)(1 − A^n)/(1 − A)
-        sum_starts = n * fixed + (x0 - fixed) * (1 - slope_n) / (1 - slope)
-        return x_n, sum_starts, n, voltage, k_pulse, x_pulse, decay_pulse, width_s
+        log_slope = -(k_pulse * width_s + k_gap * gap_s)
+        one_minus_slope = -torch.expm1(log_slope)
+        # period map (pulse then gap): x → A x + B with A = e^{log_slope}
+        offset = torch.exp(-k_gap * gap_s) * x_pulse * rise_pulse - x_gap * torch.expm1(-k_gap * gap_s)
+        frozen = one_minus_slope <= 0  # no switching at all within float precision
+        safe = torch.where(frozen, torch.ones_like(one_minus_slope), one_minus_slope)
+        fixed = torch.where(frozen, x0, offset / safe)
+        x_n = fixed + torch.exp(n * log_slope) * (x0 - fixed)
+        # Σ_{j<n} x_j = n x* + (x0 − x*)(1 − A^n)/(1 − A), whose limit for A → 1 is n x0
+        geometric = torch.where(frozen, n, -torch.expm1(n * log_slope) / safe)
+        sum_starts = n * fixed + (x0 - fixed) * geometric
+        return x_n, sum_starts, n, voltage, k_pulse, x_pulse, rise_pulse, width_s
 
     #: programming routines may set each device's pulse amplitude (incremental-step pulse programming)
     supports_amplitude = True
@@ -465,9 +467,9 @@ class MSSDevice(DeviceModel):
 
     def _train_energy(self, state: DeviceState, train) -> torch.Tensor:
         p = self.params
-        _, sum_starts, n, voltage, k_pulse, x_pulse, decay_pulse, width_s = train
+        _, sum_starts, n, voltage, k_pulse, x_pulse, rise_pulse, width_s = train
         # ∫ over one pulse of x(t) dt = x∞ w + (x_j − x∞)(1 − e^{−k w}) / k, summed over the pulses
-        x_integral = n * x_pulse * width_s + (sum_starts - n * x_pulse) * (1 - decay_pulse) / k_pulse
+        x_integral = n * x_pulse * width_s + (sum_starts - n * x_pulse) * rise_pulse / k_pulse
         g_on, g_off = 1.0 / state["r_on_ohm"], 1.0 / state["r_off_ohm"]
         conductance_integral = g_off * n * width_s + (g_on - g_off) * x_integral
         energy = p.phi * voltage**2 * conductance_integral
