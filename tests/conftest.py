@@ -6,14 +6,26 @@ import torch
 from memristorch.data import load_dataset
 
 
+def _missing(reason: str):
+    """In CI (CI=true) a missing data set or tool fails the test loudly; elsewhere it skips."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI needs it: {reason}")
+    pytest.skip(reason)
+
+
 def require_dataset(name: str):
-    """Load a data set; in CI (CI=true) a missing one fails the test loudly instead of skipping it."""
     try:
         return load_dataset(name)
     except FileNotFoundError as error:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"CI needs data set {name!r}: {error}")
-        pytest.skip(str(error))
+        _missing(str(error))
+
+
+def require_ngspice() -> None:
+    from memristorch.spice import ngspice_available
+    from memristorch.spice.ngspice import NGSPICE_MISSING
+
+    if not ngspice_available():
+        _missing(NGSPICE_MISSING)
 
 
 @pytest.fixture(autouse=True)

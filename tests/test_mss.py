@@ -69,10 +69,9 @@ def test_pulse_train_closed_form_matches_waveform_integration():
             tg = torch.linspace(t0 + 20e-6, t0 + 50e-6, 301, dtype=torch.float64)[:-1]
             pieces_t += [tp, tg]
             pieces_v += [torch.full_like(tp, amp), torch.zeros_like(tg)]
-        # hold the level piecewise: sample each level at both ends of its interval
         t = torch.cat(pieces_t + [torch.tensor([n * 50e-6], dtype=torch.float64)])
         v = torch.cat(pieces_v + [torch.zeros(1, dtype=torch.float64)])
-        # make the steps piecewise constant: duplicate edges by nudging the first sample of each level
+        # stepping uses each interval's midpoint voltage: _hold makes that the level of the interval (square pulses)
         single = {k: val[d : d + 1] for k, val in state.items()}
         stepped = device.apply_waveform(single, t, _hold(t, v))
         assert stepped.state["x"].item() == pytest.approx(closed["x"][d].item(), abs=2e-3)

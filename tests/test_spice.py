@@ -1,12 +1,12 @@
 """memristorch's MSS integration against ngspice on the same netlist (science.md §12)."""
 
-import os
 from pathlib import Path
 
 import pytest
 
-from memristorch.spice import ngspice_available, simulate_mss
+from memristorch.spice import simulate_mss
 from memristorch.spice.crosscheck import CASES, compare, load_reference
+from tests.conftest import require_ngspice
 
 DATA = Path(__file__).parent / "data"
 TOLERANCE = 1e-3  # acceptance: max relative current difference over a sine and a pulse train
@@ -21,10 +21,7 @@ def test_stored_ngspice_traces_agree(name):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_live_ngspice_agrees(name):
-    if not ngspice_available():
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("CI needs ngspice (apt-get install ngspice)")
-        pytest.skip("ngspice not installed")
+    require_ngspice()
     case = CASES[name]
     metrics = compare(case, simulate_mss(case.params, case.drive))
     assert metrics["max_rel_current"] <= TOLERANCE, metrics

@@ -1,15 +1,13 @@
 """The network's read as a crossbar circuit: memristorch's sums vs ngspice's DC solution of the same netlist."""
 
-import os
-
 import pytest
 import torch
 
 from memristorch.cells import DifferentialCell, SingleDeviceCell
 from memristorch.devices import get_device
 from memristorch.experiments.onchip_3x3 import forward as network_forward
-from memristorch.spice import ngspice_available
 from memristorch.spice.network import CrossbarLayer, forward, network_netlist, simulate_network
+from tests.conftest import require_ngspice
 
 
 def programmed_layers(cell_class, seed=0):
@@ -46,10 +44,7 @@ def test_crossbar_sums_equal_the_network_forward(cell_class):
 
 @pytest.mark.parametrize("cell_class", [SingleDeviceCell, DifferentialCell])
 def test_ngspice_solves_the_same_network(cell_class):
-    if not ngspice_available():
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("CI needs ngspice (apt-get install ngspice)")
-        pytest.skip("ngspice not installed")
+    require_ngspice()
     layers, _ = programmed_layers(cell_class, seed=1)
     x = torch.tensor([0, 1, 0, 1, 1, 1, 0, 1, 0], dtype=torch.float64) * 0.2
     for ours, theirs in zip(forward(layers, x), simulate_network(layers, x), strict=True):

@@ -309,22 +309,14 @@ class MSSDevice(DeviceModel):
 
     def _waveform_series(self, state, steps, voltages_v, record):
         """Waveform through the series resistor; energy is the source's, ∫ V_source I dt."""
-        x = state["x"]
-        current = self._source_current(state, x, voltages_v[0])
-        energy = torch.zeros_like(x)
-        x_trace, i_trace = ([x], [current]) if record else (None, None)
-        for k, dt in enumerate(steps.tolist()):
-            x = self._series_step(state, x, 0.5 * (voltages_v[k] + voltages_v[k + 1]), dt)
-            next_current = self._source_current(state, x, voltages_v[k + 1])
-            energy = energy + 0.5 * dt * (voltages_v[k] * current + voltages_v[k + 1] * next_current)
-            current = next_current
-            if record:
-                x_trace.append(x)
-                i_trace.append(current)
-        state = {**state, "x": x}
-        if record:
-            return WaveformResult(state, energy, torch.stack(i_trace), torch.stack(x_trace))
-        return WaveformResult(state, energy)
+        return self._waveform_loop(
+            state,
+            steps,
+            voltages_v,
+            record,
+            lambda x, v, dt: self._series_step(state, x, v, dt),
+            lambda x, v: self._source_current(state, x, v),
+        )
 
     def _series_pulses(self, state: DeviceState, pulses: torch.Tensor, amplitude_v, width_s=None, gap_s=None):
         """``|n|`` periods behind the series resistor, pulse by pulse (vectorized over devices): (x, energy)."""
@@ -363,21 +355,31 @@ class MSSDevice(DeviceModel):
 
     def _waveform_general(self, state, steps, voltages_v, record, generator):
         """Per-device waveforms and/or stochastic switching: the straightforward loop over time steps."""
-        x_trace, i_trace = [], []
-        current = self.current(state, voltages_v[0])
-        energy = torch.zeros_like(state["x"])
-        if record:
-            x_trace.append(state["x"])
-            i_trace.append(current)
+        return self._waveform_loop(
+            state,
+            steps,
+            voltages_v,
+            record,
+            lambda x, v, dt: self._relax({**state, "x": x}, v, dt, generator),
+            lambda x, v: self.current({**state, "x": x}, v),
+        )
+
+    @staticmethod
+    def _waveform_loop(state, steps, voltages_v, record, step, current_of) -> WaveformResult:
+        """March ``x`` through the samples with ``step(x, v_mid, dt)``; trapezoid energy of ``V · current_of(x, V)``."""
+        x = state["x"]
+        current = current_of(x, voltages_v[0])
+        energy = torch.zeros_like(x)
+        x_trace, i_trace = ([x], [current]) if record else (None, None)
         for k, dt in enumerate(steps.tolist()):
-            v_mid = 0.5 * (voltages_v[k] + voltages_v[k + 1])
-            state = {**state, "x": self._relax(state, v_mid, dt, generator)}
-            next_current = self.current(state, voltages_v[k + 1])
+            x = step(x, 0.5 * (voltages_v[k] + voltages_v[k + 1]), dt)
+            next_current = current_of(x, voltages_v[k + 1])
             energy = energy + 0.5 * dt * (voltages_v[k] * current + voltages_v[k + 1] * next_current)
             current = next_current
             if record:
-                x_trace.append(state["x"])
+                x_trace.append(x)
                 i_trace.append(current)
+        state = {**state, "x": x}
         if record:
             return WaveformResult(state, energy, torch.stack(i_trace), torch.stack(x_trace))
         return WaveformResult(state, energy)

@@ -10,13 +10,14 @@ weighted sums memristorch computes from conductances are what the array's curren
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+
+from .ngspice import NGSPICE_MISSING, ngspice_available
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,8 @@ def simulate_network(
     layers: list[CrossbarLayer], inputs_v: torch.Tensor, timeout_s: float = 60.0
 ) -> list[torch.Tensor]:
     """The outputs of every layer as ngspice solves the circuit."""
-    if shutil.which("ngspice") is None:
-        raise FileNotFoundError("ngspice is not installed (Debian/Ubuntu: apt-get install ngspice)")
+    if not ngspice_available():
+        raise FileNotFoundError(NGSPICE_MISSING)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "network.cir"
         path.write_text(network_netlist(layers, inputs_v))

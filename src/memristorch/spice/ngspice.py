@@ -12,6 +12,8 @@ import numpy as np
 from ..devices.mss import MSSParams
 from .netlist import Drive, mss_netlist
 
+NGSPICE_MISSING = "ngspice is not installed (Debian/Ubuntu: apt-get install ngspice)"
+
 
 def ngspice_available() -> bool:
     return shutil.which("ngspice") is not None
@@ -22,7 +24,7 @@ def simulate_mss(
 ) -> np.ndarray:
     """Columns ``time (s), device current (A), x`` on the drive's output grid, as ngspice computes them."""
     if not ngspice_available():
-        raise FileNotFoundError("ngspice is not installed (Debian/Ubuntu: apt-get install ngspice)")
+        raise FileNotFoundError(NGSPICE_MISSING)
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "trace.txt"
         netlist = Path(folder) / "drive.cir"
