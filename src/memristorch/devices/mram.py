@@ -1,0 +1,121 @@
+"""Spin-torque MRAM write errors and write energy (science.md §6, a proposal; every default a placeholder — calibrate).
+
+A write pulse of current I and width t_w fails to switch the free layer with probability WER(I, t_w):
+
+* thermally activated regime (I < I_c0): switching is a Poisson process of rate 1/τ(I) with
+  τ(I) = τ0 · exp(Δ (1 − I/I_c0)) (Néel–Brown with spin-torque lowered barrier), so WER = exp(−t_w / τ(I));
+* precessional regime (I > I_c0): the magnetisation spirals out from a thermally distributed initial angle;
+  WER = 1 − exp(−(π²Δ/4) · exp(−2 (I/I_c0 − 1) t_w / τ_D)) (the Sun/Butler form for a macrospin).
+
+The two forms are the textbook limits and are not joined smoothly at I_c0. The Néel–Brown form holds only while the
+lowered barrier Δ(1 − I/I_c0) is several kT; between that edge (``min_barrier_kt``, default 5) and I_c0 the rate is
+held at its edge value, a conservative bridge that keeps an energy optimiser from exploiting the extrapolation. Write energy per bit ≈ I² R t_w, R the MTJ plus access-device resistance.
+
+Defaults: Δ = 60 (a 10-year-retention class free layer), I_c0 = 60 µA, τ0 = 1 ns, τ_D = 1 ns, R = 5 kΩ — round
+numbers typical of perpendicular STT-MRAM literature, not measured data.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .._validation import check_range
+
+
+@dataclass(frozen=True)
+class STMRAMParams:
+    thermal_stability: float = 60.0
+    critical_current_a: float = 60e-6
+    attempt_time_s: float = 1e-9
+    precession_time_s: float = 1e-9
+    resistance_ohm: float = 5e3
+    min_barrier_kt: float = 5.0
+
+    def __post_init__(self) -> None:
+        check_range("thermal_stability", self.thermal_stability, 1.0, 200.0)
+        check_range("min_barrier_kt", self.min_barrier_kt, 0.0, self.thermal_stability)
+        for name in ("critical_current_a", "attempt_time_s", "precession_time_s", "resistance_ohm"):
+            check_range(name, getattr(self, name), 0.0, None, low_inclusive=False)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class STMRAM:
+    """Write-error rate and write energy of a spin-torque MRAM bit (see the module docstring)."""
+
+    family = "st-mram"
+
+    def __init__(self, params: STMRAMParams | None = None, **overrides) -> None:
+        if params is None:
+            params = STMRAMParams(**overrides)
+        elif overrides:
+            params = STMRAMParams(**{**params.to_dict(), **overrides})
+        self.params = params
+
+    def _check(self, current_a, width_s):
+        current_a, width_s = np.asarray(current_a, dtype=float), np.asarray(width_s, dtype=float)
+        if np.any(~np.isfinite(current_a)) or np.any(current_a <= 0):
+            raise ValueError("current_a (write current) must be finite and > 0")
+        if np.any(~np.isfinite(width_s)) or np.any(width_s <= 0):
+            raise ValueError("width_s (write pulse width) must be finite and > 0")
+        return current_a, width_s
+
+    def _thermal_time_s(self, i: np.ndarray) -> np.ndarray:
+        p = self.params
+        barrier = np.maximum(p.thermal_stability * (1.0 - i), p.min_barrier_kt)
+        return p.attempt_time_s * np.exp(barrier)
+
+    def log_write_error_rate(self, current_a, width_s) -> np.ndarray:
+        """ln WER for write currents and widths (broadcast); log form keeps 1e-30 rates accurate."""
+        p = self.params
+        current_a, width_s = self._check(current_a, width_s)
+        i = current_a / p.critical_current_a
+        with np.errstate(over="ignore", divide="ignore"):
+            tau = self._thermal_time_s(i)
+            thermal = -width_s / tau
+            exponent = (math.pi**2 * p.thermal_stability / 4.0) * np.exp(
+                -2.0 * (i - 1.0) * width_s / p.precession_time_s
+            )
+            precessional = np.log(-np.expm1(-exponent))
+        return np.where(i < 1.0, thermal, precessional)
+
+    def write_error_rate(self, current_a, width_s) -> np.ndarray:
+        return np.exp(self.log_write_error_rate(current_a, width_s))
+
+    def write_energy_j(self, current_a, width_s) -> np.ndarray:
+        current_a, width_s = self._check(current_a, width_s)
+        return current_a**2 * self.params.resistance_ohm * width_s
+
+    def width_for_wer(self, current_a, wer: float) -> np.ndarray:
+        """Shortest pulse width reaching ``wer`` at each current (inf where the current never reaches it)."""
+        check_range("wer", wer, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
+        p = self.params
+        i = np.asarray(current_a, dtype=float) / p.critical_current_a
+        target = math.log(wer)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            tau = self._thermal_time_s(i)
+            thermal = -target * tau
+            # precessional: 1 − exp(−A e^{−2(i−1)t/τ_D}) = wer ⇔ t = τ_D ln(A / −ln(1 − wer)) / (2 (i − 1))
+            a = math.pi**2 * p.thermal_stability / 4.0
+            precessional = p.precession_time_s * np.log(a / -math.log1p(-wer)) / (2.0 * (i - 1.0))
+        width = np.where(i < 1.0, thermal, precessional)
+        return np.where(np.isfinite(width) & (width > 0), width, np.inf)
+
+    def optimal_write(self, wer: float, currents_a: np.ndarray | None = None) -> dict[str, float]:
+        """The write current (on a grid) and width that reach ``wer`` at the least energy per bit."""
+        p = self.params
+        if currents_a is None:
+            currents_a = p.critical_current_a * np.geomspace(0.3, 10.0, 4001)
+        width = self.width_for_wer(currents_a, wer)
+        energy = np.where(np.isfinite(width), currents_a**2 * p.resistance_ohm * width, np.inf)
+        best = int(np.argmin(energy))
+        return {
+            "wer": wer,
+            "current_a": float(currents_a[best]),
+            "width_s": float(width[best]),
+            "energy_j": float(energy[best]),
+        }
