@@ -108,3 +108,26 @@ def pulse_traces(traces: Mapping[str, Sequence[float]]):
     ax.grid(alpha=0.3)
     ax.legend()
     return fig
+
+
+def curves_xy(
+    xs: Mapping[str, Sequence[float]],
+    ys: Mapping[str, Sequence[float]],
+    x_label: str,
+    y_label: str,
+    log_x: bool = False,
+    log_y: bool = False,
+):
+    """One line per label, each with its own x values."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for label, y in ys.items():
+        ax.plot(xs[label], y, marker="o", markersize=3, label=label)
+    if log_x:
+        ax.set_xscale("log")
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig

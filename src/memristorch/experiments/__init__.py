@@ -7,7 +7,15 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from . import insitu_mlp, onchip_3x3
+from . import (
+    bnn_ber,
+    bnn_programming_energy,
+    insitu_mlp,
+    mram_energy,
+    onchip_3x3,
+    stochastic_inputs,
+    tnn_vs_bnn,
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,36 @@ EXPERIMENTS: dict[str, Experiment] = {
             "On-chip learning with Knowm M-SDC memristors on 3×3 patterns: materials, reset vs no reset, noise sweeps",
             onchip_3x3.OnChip3x3Config,
             onchip_3x3.run,
+        ),
+        Experiment(
+            "bnn-ber",
+            "BNN accuracy vs weight bit-error rate, standard vs error-aware training, wide and narrow MLPs",
+            bnn_ber.BNNBerConfig,
+            bnn_ber.run,
+        ),
+        Experiment(
+            "bnn-programming-energy",
+            "Binary RRAM 1T1R vs 2T2R: bit errors and BNN accuracy against programming energy",
+            bnn_programming_energy.BNNProgrammingEnergyConfig,
+            bnn_programming_energy.run,
+        ),
+        Experiment(
+            "mram-energy",
+            "ST-MRAM write energy at the BNN-tolerated WER vs an ECC-class WER, bit and system level",
+            mram_energy.MRAMEnergyConfig,
+            mram_energy.run,
+        ),
+        Experiment(
+            "tnn-vs-bnn",
+            "Ternary vs binarized MLP at equal width; near-threshold ternary-read errors vs sign flips",
+            tnn_vs_bnn.TNNvsBNNConfig,
+            tnn_vs_bnn.run,
+        ),
+        Experiment(
+            "stochastic-inputs",
+            "BNN with K stochastic bit-planes per input: accuracy vs K, adapted vs non-adapted training",
+            stochastic_inputs.StochasticInputsConfig,
+            stochastic_inputs.run,
         ),
     )
 }

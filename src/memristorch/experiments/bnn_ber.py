@@ -1,0 +1,147 @@
+"""``bnn-ber``: accuracy of BNN MLPs against the bit-error rate of their weight memory (science.md §5, target 14).
+
+For every data set and width, two networks are trained: a standard BNN, and an error-aware one that sees i.i.d.
+sign flips at ``train_ber`` on every training pass (Hirtzlin et al., AICAS 2019). Each is then programmed into
+``draws`` simulated chips per BER (the flips drawn once per chip, as stored errors) and tested. Reported: accuracy vs
+BER (mean ± std over chips and seeds) and, per network, the BER at which accuracy has fallen 1 and 5 points below
+its error-free value (interpolated in log BER; the largest BER of the sweep when it never falls that far).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+
+from .. import plots
+from ..cells.bit_errors import SignFlips
+from ..runner.progress import progress_bar
+from ..runner.store import Results
+from .bnn_common import (
+    BNNTraining,
+    accuracy_under_errors,
+    build_bnn,
+    load_split,
+    mean_std,
+    steps_per_training,
+    tolerated_ber,
+    train_bnn,
+    trained_model,
+)
+
+
+class BNNBerConfig(BNNTraining):
+    """Configuration of ``bnn-ber``: CPU defaults (5 epochs, one seed); the papers train for hundreds of epochs."""
+
+    datasets: list[str] = Field(default_factory=lambda: ["fashion-mnist", "mnist"])
+    widths: list[list[int]] = Field(
+        default_factory=lambda: [[1024, 1024], [128, 128]],
+        description="hidden widths: the wide and the narrow MLP",
+    )
+    bers: list[float] = Field(default_factory=lambda: [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 4e-2, 1e-1, 2e-1])
+    train_ber: float = Field(1e-2, ge=0, le=1, description="sign-flip rate seen during error-aware training")
+    draws: int = Field(5, ge=1, description="simulated chips per BER")
+    seeds: int = Field(1, ge=1, le=20)
+
+    @field_validator("bers")
+    @classmethod
+    def _check_bers(cls, value: list[float]) -> list[float]:
+        for ber in value:
+            if not 0.0 <= ber <= 1.0:
+                raise ValueError(f"every BER must lie in [0, 1], got {ber}")
+        if not any(b > 0 for b in value):
+            raise ValueError("bers needs at least one nonzero BER")
+        return sorted(value)
+
+    @field_validator("datasets")
+    @classmethod
+    def _check_datasets(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name not in ("digits", "mnist", "fashion-mnist"):
+                raise ValueError(f"datasets entries must be digits, mnist or fashion-mnist; got {name!r}")
+        return value
+
+
+def run(config: BNNBerConfig, run_dir: Path | None = None, resume: bool = False) -> Results:
+    import torch
+
+    torch.set_num_threads(config.threads)
+    rows, summary, curves = [], {}, {}
+    splits = {name: load_split(config.model_copy(update={"dataset": name})) for name in config.datasets}
+    trainings = {"standard": 0.0, "error_aware": config.train_ber}
+    total = sum(
+        steps_per_training(len(splits[name][2]), config) * len(config.widths) * len(trainings) * config.seeds
+        for name in config.datasets
+    )
+    with progress_bar() as progress:
+        task = progress.add_task("bnn-ber training", total=total)
+        for name in config.datasets:
+            data, x, y = splits[name]
+            for hidden in config.widths:
+                width = "-".join(str(h) for h in hidden)
+                entry = {}
+                for training, train_ber in trainings.items():
+                    per_ber = {ber: [] for ber in config.bers}
+                    for seed in range(config.seeds):
+                        settings = config.model_copy(update={"dataset": name, "hidden": hidden, "seed": seed})
+                        channel = SignFlips(train_ber) if train_ber > 0 else None
+                        model, _ = trained_model(
+                            run_dir,
+                            f"{name}_{width}_{training}_seed{seed}",
+                            lambda s=settings, d=data: build_bnn(
+                                d.n_features, s.hidden, d.n_classes, seed=s.seed
+                            ),
+                            lambda m, s=settings, c=channel, xs=x, ys=y: train_bnn(
+                                m, xs, ys, s, c, progress, task
+                            ),
+                            resume,
+                        )
+                        for ber in config.bers:
+                            mean, _ = accuracy_under_errors(
+                                model,
+                                data.test.x,
+                                data.test.y,
+                                SignFlips(ber),
+                                config.draws,
+                                seed=1000 + seed,
+                            )
+                            per_ber[ber].append(mean)
+                    accuracies = []
+                    for ber in config.bers:
+                        mean, std = mean_std(per_ber[ber])
+                        accuracies.append(mean)
+                        rows.append(
+                            {
+                                "dataset": name,
+                                "hidden": width,
+                                "training": training,
+                                "ber": ber,
+                                "accuracy": mean,
+                                "accuracy_std": std,
+                            }
+                        )
+                    baseline = accuracies[0] if config.bers[0] == 0 else max(accuracies)
+                    entry[training] = {
+                        "error_free_accuracy": baseline,
+                        "ber_at_1pt_drop": tolerated_ber(config.bers, accuracies, baseline, 0.01),
+                        "ber_at_5pt_drop": tolerated_ber(config.bers, accuracies, baseline, 0.05),
+                        "loss_at_1e-4_pts": _loss_at(config.bers, accuracies, baseline, 1e-4),
+                    }
+                    curves[f"{name} {width} {training}"] = (config.bers, accuracies)
+                summary[f"{name}/{width}"] = entry
+    figure = plots.sweep_xy(
+        [b if b > 0 else min(b for b in config.bers if b > 0) / 10 for b in config.bers],
+        {label: acc for label, (_, acc) in curves.items()},
+        "weight bit-error rate (0 plotted a decade below the smallest)",
+        "test accuracy",
+        log_x=True,
+    )
+    return Results(summary=summary, tables={"accuracy_vs_ber": rows}, figures={"accuracy_vs_ber": figure})
+
+
+def _loss_at(bers, accuracies, baseline, ber) -> float | None:
+    """Accuracy loss in points at ``ber`` if the sweep contains it."""
+    for b, a in zip(bers, accuracies, strict=True):
+        if b == ber:
+            return 100.0 * (baseline - a)
+    return None

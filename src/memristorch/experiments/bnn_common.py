@@ -1,0 +1,220 @@
+"""Shared pieces of the BNN/TNN studies: the MLP, its training loop, and evaluation through a bit-error channel.
+
+The network follows the BNN MLPs of the 2T2R and metaplasticity studies (science.md §4, §10): quantized linear →
+batch-norm → sign, repeated, then a quantized output layer with batch-norm; Adam on the hidden weights (clipped to
+[−1, 1] as in BinaryConnect) and on the batch-norm parameters; the first layer takes real pixels or stochastic
+bit-planes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field
+from torch import nn
+
+from ..cells.bit_errors import BitErrorChannel
+from ..data import load_dataset
+from ..nn.binary import (
+    BinaryLinear,
+    SignActivation,
+    TernaryLinear,
+    clear_stored_weights,
+    clip_hidden_weights,
+    set_training_errors,
+    store_weights,
+)
+from ..nn.stochastic import StochasticBits
+
+
+class BNNTraining(BaseModel):
+    """Training settings shared by the BNN experiments (CPU-sized defaults; the papers train longer)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: Literal["digits", "mnist", "fashion-mnist"] = "fashion-mnist"
+    data_dir: str | None = None
+    hidden: list[int] = Field(default_factory=lambda: [1024, 1024])
+    epochs: int = Field(5, ge=1, le=1000)
+    batch_size: int = Field(100, ge=1)
+    lr: float = Field(0.005, gt=0, description="Adam learning rate (Laborieux et al. use 0.005)")
+    train_subset: int | None = Field(None, ge=1)
+    seed: int = 0
+    threads: int = Field(2, ge=1)
+
+
+def build_bnn(
+    n_in: int,
+    hidden: list[int],
+    n_out: int,
+    weights: Literal["binary", "ternary"] = "binary",
+    stochastic_k: int | None = None,
+    stochastic_adapted: bool = True,
+    stochastic_input: bool = False,
+    delta: float = 0.7,
+    hidden_clip: float | None = 1.0,
+    seed: int = 0,
+) -> nn.Sequential:
+    """The BNN (or TNN) MLP; with ``stochastic_k`` the first layer takes that many random bit-planes per pixel.
+
+    ``stochastic_input=True`` with ``stochastic_k=None`` puts a :class:`StochasticBits` in real-input mode first (the
+    input 2x − 1), so that the same network can later be tested on bit-planes by setting its ``k``.
+    """
+    if not hidden:
+        raise ValueError("hidden must list at least one layer width")
+    torch.manual_seed(seed)
+    layers: list[nn.Module] = []
+    if stochastic_k is not None or stochastic_input:
+        layers.append(StochasticBits(stochastic_k, adapted=stochastic_adapted, seed=seed + 1))
+
+    def linear(a: int, b: int) -> nn.Module:
+        if weights == "binary":
+            return BinaryLinear(a, b, hidden_clip=hidden_clip)
+        if weights == "ternary":
+            return TernaryLinear(a, b, hidden_clip=hidden_clip, delta=delta)
+        raise ValueError(f"weights must be 'binary' or 'ternary', got {weights!r}")
+
+    width = n_in
+    for h in hidden:
+        layers += [linear(width, h), nn.BatchNorm1d(h), SignActivation()]
+        width = h
+    layers += [linear(width, n_out), nn.BatchNorm1d(n_out)]
+    return nn.Sequential(*layers)
+
+
+def train_bnn(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    settings: BNNTraining,
+    training_errors: BitErrorChannel | None = None,
+    progress=None,
+    task=None,
+) -> list[float]:
+    """Adam with hidden-weight clipping; ``training_errors`` makes it error-aware. Returns the loss per epoch."""
+    generator = torch.Generator().manual_seed(settings.seed + 17)
+    set_training_errors(model, training_errors, generator)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=settings.epochs)
+    losses = []
+    model.train()
+    for _ in range(settings.epochs):
+        order = torch.randperm(len(y), generator=generator)
+        total = 0.0
+        for i in range(0, len(y), settings.batch_size):
+            index = order[i : i + settings.batch_size]
+            if len(index) < 2:  # batch-norm needs two samples
+                continue
+            optimizer.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(model(x[index]), y[index])
+            loss.backward()
+            optimizer.step()
+            clip_hidden_weights(model)
+            total += float(loss.detach()) * len(index)
+            if progress is not None:
+                progress.advance(task)
+        scheduler.step()
+        losses.append(total / len(y))
+    set_training_errors(model, None)
+    model.eval()
+    return losses
+
+
+def steps_per_training(n_samples: int, settings: BNNTraining) -> int:
+    return settings.epochs * math.ceil(n_samples / settings.batch_size)
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 5000) -> float:
+    model.eval()
+    correct = sum(
+        int((model(x[i : i + batch]).argmax(1) == y[i : i + batch]).sum()) for i in range(0, len(y), batch)
+    )
+    return correct / len(y)
+
+
+def accuracy_under_errors(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    channel: BitErrorChannel | None,
+    draws: int,
+    seed: int,
+) -> tuple[float, float]:
+    """Mean and std of test accuracy over ``draws`` chips, each programmed once through ``channel``."""
+    if channel is None or channel.is_identity:
+        value = accuracy(model, x, y)
+        return value, 0.0
+    generator = torch.Generator().manual_seed(seed)
+    values = []
+    for _ in range(draws):
+        store_weights(model, channel, generator)
+        values.append(accuracy(model, x, y))
+    clear_stored_weights(model)
+    return float(np.mean(values)), float(np.std(values))
+
+
+def load_split(settings: BNNTraining):
+    data = load_dataset(settings.dataset, settings.data_dir)
+    x_train, y_train = data.train.x, data.train.y
+    if settings.train_subset is not None:
+        x_train, y_train = x_train[: settings.train_subset], y_train[: settings.train_subset]
+    return data, x_train, y_train
+
+
+def tolerated_ber(bers: list[float], accuracies: list[float], baseline: float, drop: float) -> float:
+    """Largest BER before accuracy falls ``drop`` (fraction) below ``baseline``, interpolated in log BER.
+
+    Returns the last BER of the sweep if accuracy never falls that far (a lower bound), and 0 if even the smallest
+    nonzero BER does.
+    """
+    level = baseline - drop
+    points = [(b, a) for b, a in zip(bers, accuracies, strict=True) if b > 0]
+    if not points:
+        raise ValueError("the BER sweep needs at least one nonzero BER")
+    previous_b, previous_a = None, baseline
+    for b, a in points:
+        if a < level:
+            if previous_b is None:
+                return 0.0
+            t = (previous_a - level) / (previous_a - a)
+            return float(math.exp(math.log(previous_b) + t * (math.log(b) - math.log(previous_b))))
+        previous_b, previous_a = b, a
+    return float(points[-1][0])
+
+
+def trained_model(
+    run_dir: Path | None,
+    key: str,
+    build: Callable[[], nn.Module],
+    train: Callable[[nn.Module], list[float]],
+    resume: bool,
+) -> tuple[nn.Module, list[float]]:
+    """Build and train a model, saving it under ``run_dir/models/<key>.pt``; with ``resume``, load it instead.
+
+    This is the checkpoint of the BNN studies: an interrupted run restarts at the first model it had not finished.
+    """
+    model = build()
+    path = run_dir / "models" / f"{key}.pt" if run_dir is not None else None
+    if resume and path is not None and path.exists():
+        state = torch.load(path, weights_only=True)
+        model.load_state_dict(state["model"])
+        model.eval()
+        return model, list(state["losses"])
+    losses = train(model)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"model": model.state_dict(), "losses": losses}, path.with_suffix(".tmp"))
+        path.with_suffix(".tmp").replace(path)
+    return model, losses
+
+
+def mean_std(values) -> tuple[float, float]:
+    values = np.asarray(values, dtype=float)
+    return float(values.mean()), float(values.std())

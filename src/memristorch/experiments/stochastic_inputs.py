@@ -1,0 +1,136 @@
+"""``stochastic-inputs``: BNNs whose first layer takes K stochastic bit-planes per pixel (science.md §8, target 17).
+
+For each K: an *adapted* BNN trained with fresh bit-planes on every pass, and the *non-adapted* reference — one BNN
+trained on the real inputs' expectation 2x − 1 — tested with the same K bit-planes. The real-input BNN's own
+accuracy is the ceiling. Each test draws ``draws`` independent bit streams. K is also the energy and latency proxy:
+the first layer runs K XNOR-popcounts per input.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+
+from .. import plots
+from ..runner.progress import progress_bar
+from ..runner.store import Results
+from .bnn_common import (
+    BNNTraining,
+    accuracy,
+    build_bnn,
+    load_split,
+    mean_std,
+    steps_per_training,
+    train_bnn,
+    trained_model,
+)
+
+
+class StochasticInputsConfig(BNNTraining):
+    """Configuration of ``stochastic-inputs`` (CPU defaults: 2×512, 5 epochs, one seed, 3 test draws)."""
+
+    hidden: list[int] = Field(default_factory=lambda: [512, 512])
+    ks: list[int] = Field(default_factory=lambda: [1, 2, 4, 8, 16])
+    seeds: int = Field(1, ge=1, le=20)
+    draws: int = Field(3, ge=1)
+
+    @field_validator("ks")
+    @classmethod
+    def _check_ks(cls, value: list[int]) -> list[int]:
+        if not value:
+            raise ValueError("ks needs at least one K")
+        for k in value:
+            if k < 1:
+                raise ValueError(f"every K (bit-planes per input) must be ≥ 1, got {k}")
+        return sorted(value)
+
+
+def _stochastic_accuracy(model, k: int, x, y, draws: int, seed: int) -> float:
+    module = model[0]
+    saved = module.k
+    module.k = k
+    values = []
+    for d in range(draws):
+        module.reseed(seed + d)
+        values.append(accuracy(model, x, y))
+    module.k = saved
+    return float(sum(values) / len(values))
+
+
+def run(config: StochasticInputsConfig, run_dir: Path | None = None, resume: bool = False) -> Results:
+    import torch
+
+    torch.set_num_threads(config.threads)
+    data, x, y = load_split(config)
+    test_x, test_y = data.test.x, data.test.y
+    real, adapted = [], {k: [] for k in config.ks}
+    non_adapted = {k: [] for k in config.ks}
+    total = steps_per_training(len(y), config) * (len(config.ks) + 1) * config.seeds
+    with progress_bar() as progress:
+        task = progress.add_task("stochastic-inputs training", total=total)
+        for seed in range(config.seeds):
+            settings = config.model_copy(update={"seed": seed})
+
+            def build(k, adapted_training, s=seed):
+                return build_bnn(
+                    data.n_features,
+                    config.hidden,
+                    data.n_classes,
+                    stochastic_k=k,
+                    stochastic_adapted=adapted_training,
+                    stochastic_input=True,
+                    seed=s,
+                )
+
+            def train(m, s=settings):
+                return train_bnn(m, x, y, s, None, progress, task)
+
+            reference, _ = trained_model(
+                run_dir, f"real_seed{seed}", lambda: build(None, False), train, resume
+            )
+            real.append(accuracy(reference, test_x, test_y))
+            for k in config.ks:
+                non_adapted[k].append(
+                    _stochastic_accuracy(reference, k, test_x, test_y, config.draws, 10_000 + seed)
+                )
+                model, _ = trained_model(
+                    run_dir, f"adapted_k{k}_seed{seed}", lambda k=k: build(k, True), train, resume
+                )
+                adapted[k].append(_stochastic_accuracy(model, k, test_x, test_y, config.draws, 20_000 + seed))
+    real_mean, real_std = mean_std(real)
+    rows = []
+    for k in config.ks:
+        a_mean, a_std = mean_std(adapted[k])
+        n_mean, n_std = mean_std(non_adapted[k])
+        rows.append(
+            {
+                "k": k,
+                "adapted_accuracy": a_mean,
+                "adapted_accuracy_std": a_std,
+                "non_adapted_accuracy": n_mean,
+                "non_adapted_accuracy_std": n_std,
+                "real_input_accuracy": real_mean,
+                "first_layer_xnor_popcounts_per_input": k,
+            }
+        )
+    summary = {
+        "real_input_accuracy": real_mean,
+        "real_input_accuracy_std": real_std,
+        "adapted_accuracy": {str(r["k"]): r["adapted_accuracy"] for r in rows},
+        "non_adapted_accuracy": {str(r["k"]): r["non_adapted_accuracy"] for r in rows},
+        "seeds": config.seeds,
+        "hidden": config.hidden,
+    }
+    figure = plots.sweep_xy(
+        config.ks,
+        {
+            "adapted training": [r["adapted_accuracy"] for r in rows],
+            "trained on real inputs": [r["non_adapted_accuracy"] for r in rows],
+            "real-input BNN": [real_mean] * len(rows),
+        },
+        "stochastic bit-planes per input K",
+        "test accuracy",
+        log_x=True,
+    )
+    return Results(summary=summary, tables={"accuracy_vs_k": rows}, figures={"accuracy_vs_k": figure})
