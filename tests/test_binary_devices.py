@@ -1,0 +1,114 @@
+"""Binary RRAM distributions, 1T1R/2T2R/ternary-PCSA error rates, and the ST-MRAM write model."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from memristorch.cells.binary_rram import OneT1RCell, TernaryPCSACell, TwoT2RCell
+from memristorch.devices.binary_rram import BinaryRRAM, BinaryRRAMParams, ProgrammingCondition
+from memristorch.devices.mram import STMRAM
+
+WEAK = ProgrammingCondition(20e-6, 1.5)
+STRONG = ProgrammingCondition(200e-6, 2.0)
+
+
+def _sweep():
+    currents = np.geomspace(5e-6, 200e-6, 12)
+    return [ProgrammingCondition(float(i), 1.2 + 0.8 * k / 11) for k, i in enumerate(currents)]
+
+
+def test_lrs_follows_compliance_current_and_sampling_matches_the_distribution():
+    device = BinaryRRAM()
+    g = torch.Generator().manual_seed(0)
+    r = device.sample_resistance(torch.ones(200_000, dtype=torch.bool), WEAK, g)
+    ln_r = torch.log(r)
+    lrs = device.lrs(WEAK)
+    assert abs(float(ln_r.median()) - math.log(0.5 / 20e-6)) < 0.01  # R_LRS = V / I_c
+    assert abs(float(ln_r.std()) - lrs.sigma[0]) < 0.01
+    assert device.lrs(STRONG).sigma[0] < lrs.sigma[0]  # weak SETs spread wider
+    assert device.hrs(STRONG).mu[0] > device.hrs(WEAK).mu[0]  # deeper RESET, higher HRS
+
+
+def test_2t2r_is_orders_of_magnitude_below_1t1r_and_both_rise_as_programming_weakens():
+    device = BinaryRRAM()
+    one, two = OneT1RCell(device), TwoT2RCell(device)
+    ber1 = [one.bit_error_rate(c) for c in _sweep()]
+    ber2 = [two.bit_error_rate(c) for c in _sweep()]
+    assert all(b2 < b1 for b1, b2 in zip(ber1, ber2, strict=True))
+    assert np.all(np.diff(ber1) < 0) and np.all(np.diff(ber2) < 0)  # stronger programming, fewer errors
+    assert two.bit_error_rate(STRONG) < 1e-3 * one.bit_error_rate(STRONG)
+    assert (
+        1e-5 < two.bit_error_rate(WEAK) < 1e-3
+    )  # weak programming: the calibration target of science.md §5.3
+    energies = [two.energy_per_bit_j(c) for c in _sweep()]
+    assert np.all(np.diff(energies) > 0)
+    assert two.energy_per_bit_j(WEAK) == pytest.approx(2 * one.energy_per_bit_j(WEAK))
+
+
+@pytest.mark.parametrize("condition", [ProgrammingCondition(8e-6, 1.3), ProgrammingCondition(12e-6, 1.4)])
+def test_monte_carlo_reads_match_closed_form_error_rates(condition):
+    device = BinaryRRAM()
+    g = torch.Generator().manual_seed(1)
+    n = 400_000
+    bits = torch.where(torch.rand(n, generator=g) < 0.5, 1.0, -1.0)
+    for cell in (OneT1RCell(device), TwoT2RCell(device, sense_offset_sigma=0.2)):
+        p = cell.bit_error_rate(condition)
+        measured = float((cell.simulate(bits, condition, g) != bits).double().mean())
+        assert abs(measured - p) < 5 * math.sqrt(p * (1 - p) / n) + 1e-5, type(cell).__name__
+
+
+def test_ternary_pcsa_error_types_match_monte_carlo_and_sign_inversions_are_rare():
+    device = BinaryRRAM()
+    cell = TernaryPCSACell(device, threshold_sigma=0.2)
+    condition = ProgrammingCondition(15e-6, 1.45)
+    rates = cell.error_rates(condition)
+    g = torch.Generator().manual_seed(2)
+    n = 300_000
+    zeros, ones = torch.zeros(n), torch.ones(n)
+    read_zero = cell.simulate(zeros, condition, g)
+    read_one = cell.simulate(ones, condition, g)
+    measured = {
+        "p_zero_to_nonzero": float((read_zero != 0).double().mean()),
+        "p_nonzero_to_zero": float((read_one == 0).double().mean()),
+        "p_sign": float((read_one == -1).double().mean()),
+    }
+    for key, p in rates.items():
+        assert abs(measured[key] - p) < 5 * math.sqrt(max(p, 1e-6) / n) + 1e-5, key
+    strong = cell.error_rates(ProgrammingCondition(40e-6, 1.65))
+    assert strong["p_sign"] < 1e-2 * strong["p_zero_to_nonzero"]
+    assert cell.channel(condition).p_zero_to_nonzero == pytest.approx(rates["p_zero_to_nonzero"])
+
+
+def test_binary_rram_validation():
+    with pytest.raises(ValueError, match="compliance_current_a"):
+        ProgrammingCondition(-1e-6, 1.5)
+    with pytest.raises(ValueError, match="reset_voltage_v"):
+        ProgrammingCondition(1e-5, float("nan"))
+    with pytest.raises(ValueError, match="hrs_sigma"):
+        BinaryRRAMParams(hrs_sigma=0.0)
+    with pytest.raises(ValueError, match="hrs_tail_fraction"):
+        BinaryRRAM(hrs_tail_fraction=1.0)
+    with pytest.raises(TypeError, match="bool"):
+        BinaryRRAM().sample_resistance(torch.ones(3), WEAK)
+
+
+def test_mram_write_error_rate_falls_with_width_and_current_and_inverts():
+    mram = STMRAM()
+    widths = np.geomspace(1e-9, 50e-9, 30)
+    for current in (0.8 * 60e-6, 1.5 * 60e-6, 3 * 60e-6):
+        wer = mram.write_error_rate(current, widths)
+        assert np.all(np.diff(wer) <= 0) and np.all((wer >= 0) & (wer <= 1))
+    assert mram.write_error_rate(180e-6, 5e-9) < mram.write_error_rate(90e-6, 5e-9)
+    for current in (90e-6, 150e-6):
+        width = mram.width_for_wer(current, 1e-6)
+        assert mram.write_error_rate(current, width) == pytest.approx(1e-6, rel=1e-6)
+    ecc, tolerant = mram.optimal_write(1e-9), mram.optimal_write(1e-3)
+    assert ecc["energy_j"] > 1.5 * tolerant["energy_j"]
+    with pytest.raises(ValueError, match="wer"):
+        mram.width_for_wer(1e-4, 0.0)
+    with pytest.raises(ValueError, match="width_s"):
+        mram.write_error_rate(1e-4, -1e-9)
+    with pytest.raises(ValueError, match="thermal_stability"):
+        STMRAM(thermal_stability=0.5)

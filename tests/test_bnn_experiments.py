@@ -1,0 +1,150 @@
+"""The BNN/TNN/MRAM experiments: they run, report what the issue asks for, validate input and resume."""
+
+import json
+
+import pytest
+import torch
+
+from memristorch.cells.bit_errors import SignFlips
+from memristorch.experiments import bnn_common, get_experiment
+from memristorch.experiments.bnn_common import (
+    BNNTraining,
+    accuracy,
+    accuracy_under_errors,
+    build_bnn,
+    tolerated_ber,
+    train_bnn,
+)
+from memristorch.experiments.mram_energy import system_factor
+from memristorch.runner import load_config, save_results
+
+from .conftest import require_dataset
+
+TINY = {"dataset": "digits", "epochs": 2, "hidden": [32, 32], "batch_size": 64}
+
+
+def _run(name, tmp_path, **overrides):
+    spec = get_experiment(name)
+    config = load_config(spec.config, overrides=overrides)
+    results = spec.run(config, run_dir=tmp_path)
+    save_results(tmp_path, name, config.model_dump(), results)
+    return results, json.loads((tmp_path / "results.json").read_text())
+
+
+def test_bnn_ber_runs_reports_tolerances_and_resumes(tmp_path, monkeypatch):
+    overrides = {
+        **TINY,
+        "datasets": ["digits"],
+        "widths": [[32, 32]],
+        "bers": [0, 1e-3, 0.05, 0.3],
+        "draws": 2,
+    }
+    results, document = _run("bnn-ber", tmp_path, **overrides)
+    entry = results.summary["digits/32-32"]
+    for training in ("standard", "error_aware"):
+        assert entry[training]["error_free_accuracy"] > 0.6
+        assert 0 <= entry[training]["ber_at_1pt_drop"] <= entry[training]["ber_at_5pt_drop"] <= 0.3
+    assert (tmp_path / "accuracy_vs_ber.csv").exists() and (tmp_path / "accuracy_vs_ber.png").exists()
+    assert document["figures"] == {"accuracy_vs_ber": "accuracy_vs_ber.png"}
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a resumed run must load its finished models, not train them again")
+
+    monkeypatch.setattr("memristorch.experiments.bnn_ber.train_bnn", no_training)
+    spec = get_experiment("bnn-ber")
+    resumed = spec.run(load_config(spec.config, overrides=overrides), run_dir=tmp_path, resume=True)
+    assert resumed.summary == results.summary
+
+
+def test_tnn_vs_bnn_summary(tmp_path):
+    results, _ = _run("tnn-vs-bnn", tmp_path, **TINY, seeds=2, error_rates=[1e-3, 1e-2], draws=2)
+    s = results.summary
+    for key in (
+        "tnn_test_accuracy",
+        "bnn_test_accuracy",
+        "modelled_read_error_cost_pts",
+        "tnn_zero_fraction",
+    ):
+        assert key in s
+    assert 0.0 < s["tnn_zero_fraction"] < 1.0
+    assert s["modelled_read_error_rates"]["p_sign"] < s["modelled_read_error_rates"]["p_zero_to_nonzero"]
+
+
+def test_stochastic_inputs_accuracy_rises_with_k(tmp_path):
+    results, _ = _run("stochastic-inputs", tmp_path, **{**TINY, "epochs": 3}, ks=[1, 16], draws=2)
+    adapted = results.summary["adapted_accuracy"]
+    assert adapted["16"] > adapted["1"] + 0.05
+    with pytest.raises(ValueError, match="must be ≥ 1"):
+        load_config(get_experiment("stochastic-inputs").config, overrides={"ks": [0, 2]})
+
+
+def test_programming_energy_and_mram_experiments(tmp_path):
+    results, _ = _run(
+        "bnn-programming-energy", tmp_path / "rram", **TINY, conditions=6, error_aware=False, draws=1
+    )
+    s = results.summary
+    assert s["2T2R"]["ber_at_strongest"] < 1e-3 * s["1T1R"]["ber_at_strongest"]
+    assert s["2T2R"]["standard_energy_factor"] >= 1.0
+    mram, _ = _run("mram-energy", tmp_path / "mram")
+    assert mram.summary["bit_energy_factor"] > 1.5
+    factors = list(mram.summary["system_factor"].values())
+    assert all(
+        a >= b for a, b in zip(factors, factors[1:], strict=False)
+    )  # more non-write energy, less saving
+    assert system_factor(2.0, 1.0, 0.0, 0.0) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="other_share"):
+        system_factor(2.0, 1.0, 1.0, 0.0)
+
+
+def test_bad_configuration_names_the_field():
+    spec = get_experiment("bnn-ber")
+    with pytest.raises(ValueError, match="BER must lie in \\[0, 1\\]"):
+        load_config(spec.config, overrides={"bers": [0.0, 1.5]})
+    with pytest.raises(ValueError, match="train_ber"):
+        load_config(spec.config, overrides={"train_ber": -0.1})
+    with pytest.raises(ValueError, match="delta"):
+        load_config(get_experiment("tnn-vs-bnn").config, overrides={"delta": -1})
+    with pytest.raises(ValueError, match="hidden must list"):
+        build_bnn(10, [], 2)
+
+
+def test_tolerated_ber_interpolates_in_log_ber():
+    bers = [0.0, 1e-4, 1e-3, 1e-2, 1e-1]
+    acc = [0.90, 0.90, 0.895, 0.88, 0.70]
+    assert tolerated_ber(bers, acc, 0.90, 0.01) == pytest.approx(10 ** (-3 + 0.5 / 1.5))
+    assert (
+        tolerated_ber(bers, acc, 0.90, 0.5) == 1e-1
+    )  # never dropped that far: the sweep's end, a lower bound
+    assert tolerated_ber(bers, [0.9, 0.5, 0.4, 0.3, 0.2], 0.9, 0.01) == 0.0
+
+
+def test_fashion_mnist_bnn_learns_and_is_flat_to_ber_1e4():
+    """A 784-256-256-10 BNN on the full Fashion-MNIST training set, 3 epochs (the wide net is in `bnn-ber`)."""
+    data = require_dataset("fashion-mnist")
+    settings = BNNTraining(dataset="fashion-mnist", hidden=[256, 256], epochs=3)
+    model = build_bnn(784, settings.hidden, 10, seed=0)
+    train_bnn(model, data.train.x, data.train.y, settings)
+    clean = accuracy(model, data.test.x, data.test.y)
+    assert clean > 0.85
+    at_1e4, _ = accuracy_under_errors(model, data.test.x, data.test.y, SignFlips(1e-4), draws=5, seed=0)
+    assert clean - at_1e4 <= 0.005
+    at_1e1, _ = accuracy_under_errors(model, data.test.x, data.test.y, SignFlips(0.2), draws=2, seed=0)
+    assert at_1e1 < clean - 0.02  # and the sweep is not flat everywhere: errors do cost at high BER
+
+
+def test_trained_model_checkpoint_round_trip(tmp_path):
+    calls = []
+
+    def build():
+        return build_bnn(64, [16], 10, seed=0)
+
+    def train(model):
+        calls.append(1)
+        with torch.no_grad():
+            model[0].weight.fill_(0.5)
+        return [1.0]
+
+    model, losses = bnn_common.trained_model(tmp_path, "m", build, train, resume=False)
+    again, losses_again = bnn_common.trained_model(tmp_path, "m", build, train, resume=True)
+    assert calls == [1] and losses_again == losses
+    assert torch.equal(again[0].weight, model[0].weight)
