@@ -18,3 +18,14 @@ def test_benchmark_reports_ratios():
     assert re.search(r"in-situ training / float training time: \d+\.\d+x", out), out
     assert re.search(r"noisy inference / float inference time: \d+\.\d+x", out), out
     assert re.search(r"\d+ pulses per step", out), out
+
+
+def test_bnn_benchmark_reports_ratio_and_equality():
+    script = SCRIPT.parent / "bench_bnn.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "--hidden", "128", "--batch", "200", "--repeats", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert re.search(r"packed / float inference time: \d+\.\d+x; outputs bit-for-bit equal: True", out), out

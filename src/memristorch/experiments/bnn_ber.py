@@ -20,7 +20,7 @@ from ..runner.store import Results
 from .bnn_common import (
     BNNTraining,
     accuracy_under_errors,
-    build_bnn,
+    build_network,
     load_split,
     mean_std,
     steps_per_training,
@@ -57,8 +57,10 @@ class BNNBerConfig(BNNTraining):
     @classmethod
     def _check_datasets(cls, value: list[str]) -> list[str]:
         for name in value:
-            if name not in ("digits", "mnist", "fashion-mnist"):
-                raise ValueError(f"datasets entries must be digits, mnist or fashion-mnist; got {name!r}")
+            if name not in ("digits", "mnist", "fashion-mnist", "cifar10"):
+                raise ValueError(
+                    f"datasets entries must be digits, mnist, fashion-mnist or cifar10; got {name!r}"
+                )
         return value
 
 
@@ -69,16 +71,33 @@ def run(config: BNNBerConfig, run_dir: Path | None = None, resume: bool = False)
     rows, summary, curves = [], {}, {}
     splits = {name: load_split(config.model_copy(update={"dataset": name})) for name in config.datasets}
     trainings = {"standard": 0.0, "error_aware": config.train_ber}
+
+    def widths_of(name: str) -> list[list[int] | None]:
+        # the conv BNN (cifar10, or architecture=conv) has one shape; the MLP widths apply to the others
+        return [None] if config.model_copy(update={"dataset": name}).uses_conv() else config.widths
+
     total = sum(
-        steps_per_training(len(splits[name][2]), config) * len(config.widths) * len(trainings) * config.seeds
+        steps_per_training(len(splits[name][2]), config)
+        * len(widths_of(name))
+        * len(trainings)
+        * config.seeds
         for name in config.datasets
     )
     with progress_bar() as progress:
         task = progress.add_task("bnn-ber training", total=total)
         for name in config.datasets:
             data, x, y = splits[name]
-            for hidden in config.widths:
-                width = "-".join(str(h) for h in hidden)
+            for hidden in widths_of(name):
+                if hidden is None:
+                    width = (
+                        "conv"
+                        + "-".join(map(str, config.conv_channels))
+                        + "-fc"
+                        + "-".join(map(str, config.conv_fc))
+                    )
+                    hidden = config.hidden
+                else:
+                    width = "-".join(str(h) for h in hidden)
                 entry = {}
                 for training, train_ber in trainings.items():
                     per_ber = {ber: [] for ber in config.bers}
@@ -88,9 +107,7 @@ def run(config: BNNBerConfig, run_dir: Path | None = None, resume: bool = False)
                         model, _ = trained_model(
                             run_dir,
                             f"{name}_{width}_{training}_seed{seed}",
-                            lambda s=settings, d=data: build_bnn(
-                                d.n_features, s.hidden, d.n_classes, seed=s.seed
-                            ),
+                            lambda s=settings, d=data: build_network(s, d),
                             lambda m, s=settings, c=channel, xs=x, ys=y: train_bnn(
                                 m, xs, ys, s, c, progress, task
                             ),

@@ -8,6 +8,7 @@ bit-planes.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -20,10 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
 from ..cells.bit_errors import BitErrorChannel
-from ..data import load_dataset
+from ..data import Split, load_dataset
 from ..nn.binary import (
+    BinaryConv2d,
     BinaryLinear,
     SignActivation,
+    TernaryConv2d,
     TernaryLinear,
     clear_stored_weights,
     clip_hidden_weights,
@@ -38,15 +41,27 @@ class BNNTraining(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    dataset: Literal["digits", "mnist", "fashion-mnist"] = "fashion-mnist"
+    dataset: Literal["digits", "mnist", "fashion-mnist", "cifar10"] = "fashion-mnist"
     data_dir: str | None = None
     hidden: list[int] = Field(default_factory=lambda: [1024, 1024])
     epochs: int = Field(5, ge=1, le=1000)
     batch_size: int = Field(100, ge=1)
     lr: float = Field(0.005, gt=0, description="Adam learning rate (Laborieux et al. use 0.005)")
-    train_subset: int | None = Field(None, ge=1)
+    train_subset: int | None = Field(None, ge=1, description="use only the first N training samples")
+    test_subset: int | None = Field(None, ge=1, description="evaluate on the first N test samples only")
     seed: int = 0
     threads: int = Field(2, ge=1)
+    architecture: Literal["auto", "mlp", "conv"] = Field(
+        "auto", description="auto: the conv BNN for cifar10, the MLP (``hidden``) otherwise"
+    )
+    conv_channels: list[int] = Field(
+        default_factory=lambda: [32, 32, 64, 64, 128, 128],
+        description="3×3 conv widths, 2×2 max-pool after every second (science.md target 9, reduced width)",
+    )
+    conv_fc: list[int] = Field(default_factory=lambda: [256], description="hidden FC widths after the convs")
+
+    def uses_conv(self) -> bool:
+        return self.architecture == "conv" or (self.architecture == "auto" and self.dataset == "cifar10")
 
 
 def build_bnn(
@@ -86,6 +101,63 @@ def build_bnn(
         width = h
     layers += [linear(width, n_out), nn.BatchNorm1d(n_out)]
     return nn.Sequential(*layers)
+
+
+def build_conv_bnn(
+    image_shape: tuple[int, ...],
+    channels: list[int],
+    fc: list[int],
+    n_out: int,
+    weights: Literal["binary", "ternary"] = "binary",
+    stochastic_k: int | None = None,
+    stochastic_adapted: bool = True,
+    stochastic_input: bool = False,
+    delta: float = 0.7,
+    hidden_clip: float | None = 1.0,
+    seed: int = 0,
+) -> nn.Sequential:
+    """VGG-like conv BNN on flattened images: [conv3×3 → (pool) → BN → sign]×n, then FC blocks and a BN'd output.
+
+    A 2×2 max-pool follows every second conv (before its batch-norm, the usual BNN order); the first conv takes the
+    real (or stochastic-bit) image. Defaults follow science.md target 9 at reduced width.
+    """
+    if not channels:
+        raise ValueError("conv_channels must list at least one conv width")
+    torch.manual_seed(seed)
+    layers: list[nn.Module] = []
+    if stochastic_k is not None or stochastic_input:
+        layers.append(StochasticBits(stochastic_k, adapted=stochastic_adapted, seed=seed + 1))
+    layers.append(nn.Unflatten(1, tuple(image_shape)))
+    conv = BinaryConv2d if weights == "binary" else TernaryConv2d
+    extra = {} if weights == "binary" else {"delta": delta}
+    in_ch, size = image_shape[0], image_shape[1]
+    for i, out_ch in enumerate(channels):
+        layers.append(conv(in_ch, out_ch, 3, padding=1, hidden_clip=hidden_clip, **extra))
+        if i % 2 == 1 and size >= 2:
+            layers.append(nn.MaxPool2d(2))
+            size //= 2
+        layers += [nn.BatchNorm2d(out_ch), SignActivation()]
+        in_ch = out_ch
+    layers.append(nn.Flatten())
+    width = in_ch * size * size
+    linear = BinaryLinear if weights == "binary" else TernaryLinear
+    for h in fc:
+        layers += [linear(width, h, hidden_clip=hidden_clip, **extra), nn.BatchNorm1d(h), SignActivation()]
+        width = h
+    layers += [linear(width, n_out, hidden_clip=hidden_clip, **extra), nn.BatchNorm1d(n_out)]
+    return nn.Sequential(*layers)
+
+
+def build_network(settings: BNNTraining, data, **kwargs) -> nn.Sequential:
+    """The MLP or the conv BNN, as ``settings.architecture`` and the data set ask; ``kwargs`` go to the builder."""
+    seed = kwargs.pop("seed", settings.seed)
+    if settings.uses_conv():
+        if len(data.image_shape) != 3:
+            raise ValueError(f"the conv BNN needs images with channels, got shape {data.image_shape}")
+        return build_conv_bnn(
+            data.image_shape, settings.conv_channels, settings.conv_fc, data.n_classes, seed=seed, **kwargs
+        )
+    return build_bnn(data.n_features, settings.hidden, data.n_classes, seed=seed, **kwargs)
 
 
 def train_bnn(
@@ -131,7 +203,7 @@ def steps_per_training(n_samples: int, settings: BNNTraining) -> int:
 
 
 @torch.no_grad()
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 5000) -> float:
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 1000) -> float:
     model.eval()
     correct = sum(
         int((model(x[i : i + batch]).argmax(1) == y[i : i + batch]).sum()) for i in range(0, len(y), batch)
@@ -165,6 +237,9 @@ def load_split(settings: BNNTraining):
     x_train, y_train = data.train.x, data.train.y
     if settings.train_subset is not None:
         x_train, y_train = x_train[: settings.train_subset], y_train[: settings.train_subset]
+    if settings.test_subset is not None:
+        test = Split(data.test.x[: settings.test_subset], data.test.y[: settings.test_subset])
+        data = dataclasses.replace(data, test=test)
     return data, x_train, y_train
 
 

@@ -28,7 +28,7 @@ from ..runner.store import Results
 from .bnn_common import (
     BNNTraining,
     accuracy_under_errors,
-    build_bnn,
+    build_network,
     load_split,
     steps_per_training,
     train_bnn,
@@ -79,7 +79,7 @@ def run(config: BNNProgrammingEnergyConfig, run_dir: Path | None = None, resume:
             models[name], _ = trained_model(
                 run_dir,
                 name,
-                lambda: build_bnn(data.n_features, config.hidden, data.n_classes, seed=config.seed),
+                lambda: build_network(config, data),
                 lambda m, c=channel: train_bnn(m, x, y, config, c, progress, task),
                 resume,
             )

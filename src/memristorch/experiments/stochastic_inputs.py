@@ -18,7 +18,7 @@ from ..runner.store import Results
 from .bnn_common import (
     BNNTraining,
     accuracy,
-    build_bnn,
+    build_network,
     load_split,
     mean_std,
     steps_per_training,
@@ -73,10 +73,9 @@ def run(config: StochasticInputsConfig, run_dir: Path | None = None, resume: boo
             settings = config.model_copy(update={"seed": seed})
 
             def build(k, adapted_training, s=seed):
-                return build_bnn(
-                    data.n_features,
-                    config.hidden,
-                    data.n_classes,
+                return build_network(
+                    config,
+                    data,
                     stochastic_k=k,
                     stochastic_adapted=adapted_training,
                     stochastic_input=True,

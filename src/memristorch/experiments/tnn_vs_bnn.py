@@ -27,7 +27,7 @@ from .bnn_common import (
     BNNTraining,
     accuracy,
     accuracy_under_errors,
-    build_bnn,
+    build_network,
     load_split,
     mean_std,
     steps_per_training,
@@ -73,10 +73,9 @@ def run(config: TNNvsBNNConfig, run_dir: Path | None = None, resume: bool = Fals
                 models[kind], _ = trained_model(
                     run_dir,
                     f"{kind}_seed{seed}",
-                    lambda k=kind, s=seed: build_bnn(
-                        data.n_features,
-                        config.hidden,
-                        data.n_classes,
+                    lambda k=kind, s=seed: build_network(
+                        config,
+                        data,
                         weights=k,
                         delta=config.delta,
                         seed=s,

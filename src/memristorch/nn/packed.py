@@ -47,24 +47,39 @@ def pack_bits(bits: torch.Tensor) -> np.ndarray:
     return np.ascontiguousarray(packed).view(np.uint64)
 
 
-def _chunk_mismatches(x: np.ndarray, w: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    diff = x[:, None, :] ^ w[None, :, :]
-    if mask is not None:
-        diff &= mask[None, :, :]
-    return np.bitwise_count(diff).sum(axis=-1, dtype=np.int32)
+def _chunk_mismatches(x: np.ndarray, w_t: np.ndarray, mask_t: np.ndarray | None) -> np.ndarray:
+    """Word by word: XOR one column of input words with one row of (transposed) weight words, count, accumulate."""
+    rows, n_out = x.shape[0], w_t.shape[1]
+    acc = np.zeros((rows, n_out), dtype=np.uint16 if w_t.shape[0] * 64 < 65536 else np.int32)
+    diff = np.empty((rows, n_out), dtype=np.uint64)
+    count = np.empty((rows, n_out), dtype=np.uint8)
+    for j in range(w_t.shape[0]):
+        np.bitwise_xor(x[:, j, None], w_t[j][None, :], out=diff)
+        if mask_t is not None:
+            np.bitwise_and(diff, mask_t[j][None, :], out=diff)
+        np.bitwise_count(diff, out=count)
+        acc += count
+    return acc.astype(np.int32)
 
 
 def mismatches(
     x: np.ndarray, w: np.ndarray, mask: np.ndarray | None = None, pool: ThreadPoolExecutor | None = None
 ) -> np.ndarray:
-    """popcount(x_b XOR w_j [AND mask_j]) for every input row b and weight row j, as int32 (B, N)."""
-    n_out, words = w.shape
-    chunk = max(1, (1 << 19) // max(1, n_out * words))
+    """popcount(x_b XOR w_j [AND mask_j]) for every input row b and weight row j, as int32 (B, N).
+
+    ``w`` and ``mask`` are (N, words); the loop runs over words (a few to a few dozen) with whole (B, N) planes
+    per step, so no (B, N, words) intermediate is ever built. Row blocks go to ``pool`` threads (NumPy releases the
+    GIL in its element-wise loops).
+    """
+    w_t = np.ascontiguousarray(w.T)
+    mask_t = np.ascontiguousarray(mask.T) if mask is not None else None
+    n_out = w.shape[0]
+    chunk = max(1, (1 << 18) // max(1, n_out))
     starts = range(0, x.shape[0], chunk)
     if pool is None:
-        parts = [_chunk_mismatches(x[s : s + chunk], w, mask) for s in starts]
+        parts = [_chunk_mismatches(x[s : s + chunk], w_t, mask_t) for s in starts]
     else:
-        parts = list(pool.map(lambda s: _chunk_mismatches(x[s : s + chunk], w, mask), starts))
+        parts = list(pool.map(lambda s: _chunk_mismatches(x[s : s + chunk], w_t, mask_t), starts))
     return np.concatenate(parts, axis=0) if parts else np.zeros((0, n_out), dtype=np.int32)
 
 
