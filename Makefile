@@ -41,6 +41,7 @@ test-slow: $(VENV)/.installed system-deps
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_insitu.py
 	$(PY) benchmarks/bench_mss.py
+	$(PY) benchmarks/bench_bnn.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

@@ -1,11 +1,18 @@
 """Device models: the physics of one device type, vectorized over tensors of devices."""
 
 from .base import DeviceModel, DeviceState
+from .binary_rram import BinaryRRAM, BinaryRRAMParams, ProgrammingCondition
+from .mram import STMRAM, STMRAMParams
 from .mss import MSSDevice, MSSParams
 from .presets import PRESETS, Preset, get_device
 from .pulsed import PulsedDevice, PulsedDeviceParams
 
 __all__ = [
+    "BinaryRRAM",
+    "BinaryRRAMParams",
+    "ProgrammingCondition",
+    "STMRAM",
+    "STMRAMParams",
     "DeviceModel",
     "DeviceState",
     "MSSDevice",

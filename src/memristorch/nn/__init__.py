@@ -1,6 +1,44 @@
-"""Neural-network modules over tiles."""
+"""Neural-network modules over tiles, and binarized/ternary layers for binary memories."""
 
+from .binary import (
+    BinaryConv1d,
+    BinaryConv2d,
+    BinaryLinear,
+    SignActivation,
+    TernaryConv2d,
+    TernaryLinear,
+    binarize,
+    clear_stored_weights,
+    clip_hidden_weights,
+    quantized_layers,
+    set_training_errors,
+    sign_activation,
+    store_weights,
+)
 from .convert import convert, tiles
 from .layers import TILE_ATTRIBUTE, MemConv2d, MemLinear
+from .packed import PackedBNN
+from .stochastic import StochasticBits
 
-__all__ = ["MemConv2d", "MemLinear", "TILE_ATTRIBUTE", "convert", "tiles"]
+__all__ = [
+    "BinaryConv1d",
+    "BinaryConv2d",
+    "BinaryLinear",
+    "MemConv2d",
+    "MemLinear",
+    "PackedBNN",
+    "SignActivation",
+    "StochasticBits",
+    "TILE_ATTRIBUTE",
+    "TernaryConv2d",
+    "TernaryLinear",
+    "binarize",
+    "clear_stored_weights",
+    "clip_hidden_weights",
+    "convert",
+    "quantized_layers",
+    "set_training_errors",
+    "sign_activation",
+    "store_weights",
+    "tiles",
+]
