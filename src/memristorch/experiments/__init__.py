@@ -15,6 +15,7 @@ from . import (
     onchip_3x3,
     stochastic_inputs,
     tnn_vs_bnn,
+    weakreset_stats,
 )
 
 
@@ -70,6 +71,12 @@ EXPERIMENTS: dict[str, Experiment] = {
             "BNN with K stochastic bit-planes per input: accuracy vs K, adapted vs non-adapted training",
             stochastic_inputs.StochasticInputsConfig,
             stochastic_inputs.run,
+        ),
+        Experiment(
+            "weakreset-stats",
+            "Weak-RESET HfOx RRAM model statistics vs the published tables: drift + D2D, RTN occupancy, 1/f slope",
+            weakreset_stats.WeakResetStatsConfig,
+            weakreset_stats.run,
         ),
     )
 }

@@ -1,0 +1,80 @@
+"""Weak-RESET HfOx RRAM model: published statistics, RTN occupancy, 1/f slope, quirks and input checks."""
+
+import pytest
+import torch
+
+from memristorch.devices.weak_reset import WeakResetRRAM, pink_filter
+from memristorch.experiments import get_experiment
+from memristorch.experiments.weakreset_stats import REFERENCE
+from memristorch.runner import load_config
+
+
+@pytest.fixture(scope="module")
+def stats():
+    spec = get_experiment("weakreset-stats")
+    return spec.run(load_config(spec.config, overrides={"devices": 100_000})).summary
+
+
+def test_medians_match_the_published_table_within_3_percent(stats):
+    for pulses, (median_r, _, _, median_ln) in REFERENCE.items():
+        assert stats["median_r_ohm"][str(pulses)] == pytest.approx(median_r, rel=0.03)
+        # the table rounds ln(R/R0) to 3 decimals
+        assert stats["median_ln_r_over_r0"][str(pulses)] == pytest.approx(median_ln, rel=0.03, abs=5e-4)
+
+
+def test_rtn_occupancy_and_pink_slope(stats):
+    assert stats["rtn_high_occupancy"] == pytest.approx(0.286, abs=0.01)
+    assert -1.3 <= stats["pink_spectrum_slope"] <= -0.7
+    assert stats["pink_mean_offset_ln_r"]["faithful"] == pytest.approx(
+        0.025 * float(pink_filter(15).sum()) / 2, rel=0.05
+    )
+    assert abs(stats["pink_mean_offset_ln_r"]["clean"]) < 2e-3
+
+
+def test_pink_filter_coefficients():
+    assert pink_filter(4).tolist() == [1.0, 0.5, 0.375, 0.3125]
+
+
+def test_updates_are_pure_and_unpulsed_devices_stay_put():
+    g = torch.Generator().manual_seed(0)
+    clean = WeakResetRRAM()
+    state = clean.init_state((1000,), g)
+    pulses = torch.zeros(1000, dtype=torch.int64)
+    pulses[:500] = 3
+    for _ in range(200):  # let RTN reach its high state somewhere
+        state = clean.apply_pulses(state, torch.full((1000,), 5, dtype=torch.int64), g)
+    snapshot = {k: v.clone() for k, v in state.items()}
+    new = clean.apply_pulses(state, pulses, g)
+    for key, value in state.items():
+        assert torch.equal(value, snapshot[key]), key  # the input state is never modified
+    r_old, r_new = clean.resistance(state), clean.resistance(new)
+    assert torch.equal(r_old[500:], r_new[500:])  # clean: no pulse, no change
+    assert torch.equal(new["t"][:500], state["t"][:500] + 3)
+    faithful = WeakResetRRAM(faithful=True)
+    moved = faithful.apply_pulses(state, pulses, g)
+    high = state["rtn_high"][500:]
+    assert high.any()
+    changed = moved["rtn_offset"][500:] != state["rtn_offset"][500:]
+    assert changed[high].all() and not changed[~high].any()  # faithful: high-state offsets redrawn anyway
+
+
+def test_without_d2d_every_device_is_the_median_device():
+    device = WeakResetRRAM(d2d=False, rtn=False, pink=False)
+    state = device.init_state((50,), torch.Generator().manual_seed(0))
+    r = device.resistance(state)
+    assert torch.all(r == r[0])
+    state = device.apply_pulses(state, torch.full((50,), 100), torch.Generator())
+    assert torch.all(device.resistance(state) > r)  # weak RESET only raises R
+
+
+def test_bad_pulses_raise_and_change_nothing():
+    device = WeakResetRRAM()
+    state = device.init_state((4,), torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match="pulses must be ≥ 0"):
+        device.apply_pulses(state, torch.tensor([1, -1, 0, 0]))
+    with pytest.raises(ValueError, match="whole numbers"):
+        device.apply_pulses(state, torch.tensor([1.5, 0, 0, 0]))
+    with pytest.raises(ValueError, match="shape"):
+        device.apply_pulses(state, torch.zeros(3))
+    with pytest.raises(ValueError, match="p_low_to_high"):
+        WeakResetRRAM(p_low_to_high=1.5)
