@@ -15,6 +15,7 @@ from . import (
     onchip_3x3,
     stochastic_inputs,
     tnn_vs_bnn,
+    weakreset_bnn,
     weakreset_stats,
 )
 
@@ -77,6 +78,12 @@ EXPERIMENTS: dict[str, Experiment] = {
             "Weak-RESET HfOx RRAM model statistics vs the published tables: drift + D2D, RTN occupancy, 1/f slope",
             weakreset_stats.WeakResetStatsConfig,
             weakreset_stats.run,
+        ),
+        Experiment(
+            "weakreset-bnn",
+            "BNN with weak-RESET RRAM pairs as weights (pulse Adam), each device imperfection removed in turn",
+            weakreset_bnn.WeakResetBNNConfig,
+            weakreset_bnn.run,
         ),
     )
 }

@@ -1,0 +1,73 @@
+"""An array of binary weights, each stored in a pair of weak-RESET RRAM devices (science.md §3.2).
+
+Weight w = sign(R_BL − R_BLb) (a tie reads +1). Learning applies only weak-RESET pulses, which raise resistance:
+n > 0 pulses go to BL (pushing w toward +1), n < 0 to BLb (toward −1), at most ``max_pulses`` per update (14, the
+1/f filter length − 1, as in the authors' learning rule). Fresh pairs start with one pulse on a randomly chosen side,
+so that even identical devices (no D2D) begin with random signs. The array counts pulses and write cycles per device.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .._validation import check_range
+from ..devices.weak_reset import WeakResetRRAM
+
+
+class WeakResetPairArray:
+    def __init__(
+        self,
+        shape: tuple[int, ...],
+        device: WeakResetRRAM,
+        generator: torch.Generator | None = None,
+        max_pulses: int = 14,
+    ) -> None:
+        if isinstance(max_pulses, bool) or not isinstance(max_pulses, int):
+            raise ValueError(f"max_pulses must be an integer ≥ 1, got {max_pulses!r}")
+        check_range("max_pulses", max_pulses, 1, None)
+        self.shape = tuple(shape)
+        self.device = device
+        self.max_pulses = max_pulses
+        self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
+        self.bl = device.init_state(self.shape, self.generator)
+        self.blb = device.init_state(self.shape, self.generator)
+        self.pulses_total = 0
+        self.write_cycles = torch.zeros((2, *self.shape), dtype=torch.int32)
+        side = torch.rand(self.shape, generator=self.generator) < 0.5
+        self.apply_pulses(torch.where(side, 1, -1))
+
+    def weight(self) -> torch.Tensor:
+        diff = self.device.resistance(self.bl) - self.device.resistance(self.blb)
+        return torch.where(diff >= 0, 1.0, -1.0).to(torch.float32)
+
+    def apply_pulses(self, pulses: torch.Tensor) -> None:
+        """Signed pulse counts per weight, clipped to ±``max_pulses``; all-or-nothing on bad input."""
+        if pulses.shape != self.shape:
+            raise ValueError(f"pulses shape {tuple(pulses.shape)} must match the array {self.shape}")
+        if pulses.dtype.is_floating_point:
+            if not bool(torch.isfinite(pulses).all()):
+                raise ValueError("pulses hold NaN or inf; no device was changed")
+            pulses = pulses.round()
+        n = pulses.to(torch.int64).clamp(-self.max_pulses, self.max_pulses)
+        up, down = n.clamp(min=0), (-n).clamp(min=0)
+        bl = self.device.apply_pulses(self.bl, up, self.generator)
+        blb = self.device.apply_pulses(self.blb, down, self.generator)
+        self.bl, self.blb = bl, blb
+        self.pulses_total += int(up.sum() + down.sum())
+        self.write_cycles[0] += (up > 0).to(torch.int32)
+        self.write_cycles[1] += (down > 0).to(torch.int32)
+
+    def state_dict(self) -> dict:
+        return {
+            "bl": dict(self.bl),
+            "blb": dict(self.blb),
+            "pulses_total": torch.tensor(self.pulses_total),
+            "write_cycles": self.write_cycles,
+            "generator": self.generator.get_state(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.bl, self.blb = dict(state["bl"]), dict(state["blb"])
+        self.pulses_total = int(state["pulses_total"])
+        self.write_cycles = state["write_cycles"]
+        self.generator.set_state(state["generator"])
