@@ -11,6 +11,7 @@ from . import (
     bnn_ber,
     bnn_programming_energy,
     insitu_mlp,
+    meta_pmnist,
     mram_energy,
     onchip_3x3,
     stochastic_inputs,
@@ -84,6 +85,12 @@ EXPERIMENTS: dict[str, Experiment] = {
             "BNN with weak-RESET RRAM pairs as weights (pulse Adam), each device imperfection removed in turn",
             weakreset_bnn.WeakResetBNNConfig,
             weakreset_bnn.run,
+        ),
+        Experiment(
+            "meta-pmnist",
+            "Metaplastic BNN on permuted-MNIST task sequences: forgetting vs metaplasticity m",
+            meta_pmnist.MetaPMNISTConfig,
+            meta_pmnist.run,
         ),
     )
 }

@@ -39,5 +39,6 @@ def adam_step(state: dict, p: torch.Tensor, group: dict) -> torch.Tensor:
     state["exp_avg_sq"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
     bias1 = 1 - beta1 ** state["step"]
     bias2 = 1 - beta2 ** state["step"]
-    denominator = (state["exp_avg_sq"] / bias2).sqrt_().add_(group["eps"])
-    return (state["exp_avg"] / bias1).div_(denominator).mul_(group["lr"])
+    # the same arithmetic as torch.optim.Adam (so that meta = 0 reproduces it)
+    denominator = (state["exp_avg_sq"].sqrt() / bias2**0.5).add_(group["eps"])
+    return (state["exp_avg"] / denominator).mul_(group["lr"] / bias1)

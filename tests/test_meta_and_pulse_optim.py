@@ -1,0 +1,172 @@
+"""Metaplastic Adam, pulse-quantized Adam on weak-RESET pairs, and the continual-learning harness."""
+
+import pytest
+import torch
+from torch import nn
+
+from memristorch.devices.weak_reset import WeakResetRRAM
+from memristorch.experiments import get_experiment, meta_pmnist
+from memristorch.nn.device_binary import WeakResetBinaryLinear
+from memristorch.optim import MetaplasticAdam, PulseAdam
+from memristorch.runner import load_config
+from memristorch.tiles.weak_reset_pair import WeakResetPairArray
+
+
+def _two_models(seed=0):
+    torch.manual_seed(seed)
+    a = nn.Sequential(nn.Linear(5, 4, bias=False), nn.BatchNorm1d(4))
+    b = nn.Sequential(nn.Linear(5, 4, bias=False), nn.BatchNorm1d(4))
+    b.load_state_dict(a.state_dict())
+    return a, b
+
+
+def test_meta_zero_is_plain_adam():
+    a, b = _two_models()
+    opt_a = MetaplasticAdam(a.parameters(), lr=0.01, meta=0.0, weight_decay=1e-3)
+    opt_b = torch.optim.Adam(b.parameters(), lr=0.01, weight_decay=1e-3)
+    x, target = torch.randn(16, 5), torch.randn(16, 4)
+    for _ in range(5):
+        for model, opt in ((a, opt_a), (b, opt_b)):
+            opt.zero_grad()
+            (model(x) - target).pow(2).sum().backward()
+            opt.step()
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        torch.testing.assert_close(p, q)
+
+
+def test_steps_toward_zero_are_attenuated_and_growing_steps_are_not():
+    w = nn.Parameter(torch.tensor([[2.0, 2.0, -1.0, 0.5]]))
+    opt = MetaplasticAdam([w], lr=0.1, meta=1.0, weight_decay=0.0)
+    w.grad = torch.tensor([[1.0, -1.0, -1.0, 1.0]])  # Adam's first step is lr·sign(grad)
+    before = w.detach().clone()
+    opt.step()
+    change = (w.detach() - before)[0]
+    f = 1 - torch.tanh(torch.tensor([2.0, 2.0, 1.0, 0.5])) ** 2
+    expected = torch.tensor([-0.1 * f[0], 0.1, 0.1 * f[2], -0.1 * f[3]])
+    torch.testing.assert_close(change, expected, rtol=1e-4, atol=1e-7)
+
+
+def test_one_dimensional_parameters_and_the_attenuation_hook():
+    calls = []
+
+    def frozen(weight, step, meta):
+        calls.append(meta)
+        return torch.zeros_like(weight)
+
+    w = nn.Parameter(torch.ones(2, 2))
+    bias = nn.Parameter(torch.ones(2))
+    opt = MetaplasticAdam([w, bias], lr=0.1, meta=2.0, attenuation=frozen)
+    w.grad, bias.grad = torch.ones(2, 2), torch.ones(2)
+    opt.step()
+    assert torch.equal(w, torch.ones(2, 2)) and calls == [2.0]  # shrinking steps fully blocked by the hook
+    assert torch.allclose(bias, torch.full((2,), 0.9))  # 1-D: plain Adam
+
+
+def test_metaplastic_validation_and_all_or_nothing():
+    w = nn.Parameter(torch.ones(2, 2))
+    with pytest.raises(ValueError, match="meta must lie in"):
+        MetaplasticAdam([w], meta=-0.5)
+    v = nn.Parameter(torch.ones(2, 2))
+    opt = MetaplasticAdam([w, v], lr=0.1)
+    w.grad, v.grad = torch.ones(2, 2), torch.full((2, 2), float("nan"))
+    with pytest.raises(ValueError, match="non-finite"):
+        opt.step()
+    assert torch.equal(w, torch.ones(2, 2))
+
+
+def test_pulse_adam_programs_the_pair_and_mirrors_its_signs():
+    device = WeakResetRRAM(d2d=False, rtn=False, pink=False)
+    layer = WeakResetBinaryLinear(6, 3, device, torch.Generator().manual_seed(0), max_pulses=5)
+    norm = nn.BatchNorm1d(3)
+    opt = PulseAdam([layer.weight, *norm.parameters()], lr=100.0, software_lr=0.01)
+    t_bl, t_blb = layer.array.bl["t"].clone(), layer.array.blb["t"].clone()
+    layer.weight.grad = torch.ones(3, 6)  # Adam change −100·sign(grad): 100 pulses wanted on BLb, capped at 5
+    norm.weight.grad, norm.bias.grad = torch.ones(3), torch.ones(3)
+    opt.step()
+    assert torch.equal(layer.array.blb["t"], t_blb + 5) and torch.equal(layer.array.bl["t"], t_bl)
+    assert torch.equal(layer.weight, layer.array.weight())
+    assert torch.all(layer.weight == -1)
+    assert torch.allclose(norm.weight, torch.full((3,), 0.99))
+    layer.weight.grad = torch.full((3, 6), float("nan"))
+    with pytest.raises(ValueError, match="non-finite"):
+        opt.step()
+    assert torch.equal(layer.array.blb["t"], t_blb + 5)
+
+
+def test_pair_array_validation_and_state_dict_round_trip(tmp_path):
+    device = WeakResetRRAM()
+    with pytest.raises(ValueError, match="max_pulses"):
+        WeakResetPairArray((2, 2), device, max_pulses=0)
+    layer = WeakResetBinaryLinear(4, 3, device, torch.Generator().manual_seed(1))
+    layer.array.apply_pulses(torch.full((3, 4), 3))
+    torch.save(layer.state_dict(), tmp_path / "layer.pt")
+    other = WeakResetBinaryLinear(4, 3, device, torch.Generator().manual_seed(2))
+    other.load_state_dict(torch.load(tmp_path / "layer.pt", weights_only=True))
+    assert torch.equal(device.resistance(other.array.bl), device.resistance(layer.array.bl))
+    assert other.array.pulses_total == layer.array.pulses_total
+    with pytest.raises(ValueError, match="NaN"):
+        layer.array.apply_pulses(torch.full((3, 4), float("nan")))
+
+
+def test_weakreset_bnn_runs(tmp_path):
+    spec = get_experiment("weakreset-bnn")
+    config = load_config(
+        spec.config,
+        overrides={
+            "dataset": "digits",
+            "hidden": 32,
+            "epochs": 3,
+            "batch_size": 100,
+            "seeds": 1,
+            "conditions": ["ideal", "mean", "full"],
+        },
+    )
+    summary = spec.run(config, run_dir=tmp_path).summary
+    assert set(summary["test_accuracy"]) == {"ideal", "mean", "full"}
+    assert all(a > 0.3 for a in summary["test_accuracy"].values())
+    with pytest.raises(ValueError, match="conditions entries"):
+        spec.run(load_config(spec.config, overrides={"conditions": ["perfect"], "dataset": "digits"}))
+
+
+TINY_META = {
+    "dataset": "digits",
+    "tasks": 2,
+    "train_per_task": 600,
+    "test_per_task": 300,
+    "hidden": [32, 32],
+    "epochs_per_task": 2,
+    "batch_size": 50,
+    "metas": [1.0],
+}
+
+
+def test_meta_pmnist_resumes_between_tasks_exactly(tmp_path, monkeypatch):
+    spec = get_experiment("meta-pmnist")
+    config = load_config(spec.config, overrides=TINY_META)
+    uninterrupted = spec.run(config).tables["accuracy_per_epoch"]
+
+    real = meta_pmnist._task_accuracy
+    seen = []
+
+    def interrupt_in_second_task(model, task, bn):
+        seen.append(1)
+        if len(seen) > TINY_META["epochs_per_task"] * TINY_META["tasks"]:  # first epoch of task 2
+            raise KeyboardInterrupt
+        return real(model, task, bn)
+
+    monkeypatch.setattr(meta_pmnist, "_task_accuracy", interrupt_in_second_task)
+    with pytest.raises(KeyboardInterrupt):
+        spec.run(config, run_dir=tmp_path)
+    monkeypatch.setattr(meta_pmnist, "_task_accuracy", real)
+    resumed = spec.run(config, run_dir=tmp_path, resume=True).tables["accuracy_per_epoch"]
+    assert resumed == uninterrupted
+
+
+def test_meta_pmnist_bad_input():
+    spec = get_experiment("meta-pmnist")
+    with pytest.raises(ValueError, match="m must be ≥ 0"):
+        load_config(spec.config, overrides={"metas": [0, -1]})
+    with pytest.raises(ValueError, match="tasks"):
+        load_config(spec.config, overrides={"tasks": 0})
+    with pytest.raises(ValueError, match="metas needs"):
+        load_config(spec.config, overrides={"metas": []})
