@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from .._validation import check_range
+from .base import resolve_params
 
 
 @dataclass(frozen=True)
@@ -123,11 +124,7 @@ class BinaryRRAM:
     family = "binary-rram"
 
     def __init__(self, params: BinaryRRAMParams | None = None, **overrides) -> None:
-        if params is None:
-            params = BinaryRRAMParams(**overrides)
-        elif overrides:
-            params = BinaryRRAMParams(**{**params.to_dict(), **overrides})
-        self.params = params
+        self.params = params = resolve_params(BinaryRRAMParams, params, overrides)
 
     def lrs(self, condition: ProgrammingCondition) -> LogNormalMixture:
         p = self.params

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .._validation import check_range
+from .base import resolve_params
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,7 @@ class STMRAM:
     family = "st-mram"
 
     def __init__(self, params: STMRAMParams | None = None, **overrides) -> None:
-        if params is None:
-            params = STMRAMParams(**overrides)
-        elif overrides:
-            params = STMRAMParams(**{**params.to_dict(), **overrides})
-        self.params = params
+        self.params = params = resolve_params(STMRAMParams, params, overrides)
 
     def _check(self, current_a, width_s):
         current_a, width_s = np.asarray(current_a, dtype=float), np.asarray(width_s, dtype=float)

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from .._validation import check_range
+from .base import resolve_params
 
 DeviceState = dict[str, torch.Tensor]
 
@@ -96,11 +97,7 @@ class WeakResetRRAM:
         faithful: bool = False,
         **overrides,
     ) -> None:
-        if params is None:
-            params = WeakResetParams(**overrides)
-        elif overrides:
-            params = WeakResetParams(**{**params.to_dict(), **overrides})
-        self.params = params
+        self.params = params = resolve_params(WeakResetParams, params, overrides)
         self.d2d, self.rtn, self.pink, self.faithful = bool(d2d), bool(rtn), bool(pink), bool(faithful)
         self._filter = pink_filter(params.pink_taps)
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import torch
 from torch.optim import Optimizer
 
-from .._validation import check_finite_tensor, check_range
+from .._validation import check_range
 from ..nn.layers import TILE_ATTRIBUTE
+from ._steps import gradients_to_apply
 
 
 class InSituSGD(Optimizer):
@@ -28,14 +29,7 @@ class InSituSGD(Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        active = [(group, p) for group in self.param_groups for p in group["params"] if p.grad is not None]
-        if active and not torch.isfinite(torch.stack([p.grad.sum() for _, p in active]).sum()):
-            for _, p in active:  # name the offender; the summed check above is the fast path
-                check_finite_tensor("gradient", p.grad)
+        loss, active = gradients_to_apply(self, closure)
         for group, p in active:
             direction = self._direction(group, p)
             tile = getattr(p, TILE_ATTRIBUTE, None)

@@ -18,7 +18,7 @@ import torch
 from torch.optim import Optimizer
 
 from .._validation import check_range
-from ._adam import adam_step, check_adam_hyperparameters, check_gradients
+from ._steps import adam_step, check_adam_hyperparameters, gradients_to_apply
 
 
 def tanh_attenuation(weight: torch.Tensor, step: torch.Tensor, meta: float) -> torch.Tensor:
@@ -47,12 +47,7 @@ class MetaplasticAdam(Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        active = [(group, p) for group in self.param_groups for p in group["params"] if p.grad is not None]
-        check_gradients(active)
+        loss, active = gradients_to_apply(self, closure)
         for group, p in active:
             step = adam_step(self.state[p], p, group)
             if p.dim() > 1 and group["meta"] > 0:

@@ -14,7 +14,7 @@ from torch.optim import Optimizer
 
 from .._validation import check_range
 from ..nn.device_binary import PAIR_ATTRIBUTE
-from ._adam import adam_step, check_adam_hyperparameters, check_gradients
+from ._steps import adam_step, check_adam_hyperparameters, gradients_to_apply
 
 
 class PulseAdam(Optimizer):
@@ -40,12 +40,7 @@ class PulseAdam(Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        active = [(group, p) for group in self.param_groups for p in group["params"] if p.grad is not None]
-        check_gradients(active)
+        loss, active = gradients_to_apply(self, closure)
         for group, p in active:
             array = getattr(p, PAIR_ATTRIBUTE, None)
             if array is None:

@@ -1,4 +1,4 @@
-"""Adam moment bookkeeping shared by the metaplastic and the pulse-quantized optimizers."""
+"""Shared optimizer plumbing: gradient checks before any change, and Adam moment bookkeeping."""
 
 from __future__ import annotations
 
@@ -42,3 +42,17 @@ def adam_step(state: dict, p: torch.Tensor, group: dict) -> torch.Tensor:
     # the same arithmetic as torch.optim.Adam (so that meta = 0 reproduces it)
     denominator = (state["exp_avg_sq"].sqrt() / bias2**0.5).add_(group["eps"])
     return (state["exp_avg"] / denominator).mul_(group["lr"] / bias1)
+
+
+def gradients_to_apply(optimizer, closure) -> tuple[object, list]:
+    """Run ``closure`` (if any), then return its loss and the (group, parameter) pairs with finite gradients.
+
+    Raises before anything changes if any gradient holds NaN or inf.
+    """
+    loss = None
+    if closure is not None:
+        with torch.enable_grad():
+            loss = closure()
+    active = [(group, p) for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+    check_gradients(active)
+    return loss, active
