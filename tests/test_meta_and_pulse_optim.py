@@ -170,3 +170,45 @@ def test_meta_pmnist_bad_input():
         load_config(spec.config, overrides={"tasks": 0})
     with pytest.raises(ValueError, match="metas needs"):
         load_config(spec.config, overrides={"metas": []})
+
+
+def test_meta_stream_and_importance_outputs(tmp_path):
+    spec = get_experiment("meta-stream")
+    config = load_config(
+        spec.config,
+        overrides={
+            "dataset": "digits",
+            "tasks": 3,
+            "train_per_task": 300,
+            "epochs_per_task": 2,
+            "hidden": [32, 32],
+            "test_per_task": 400,
+            "importance_test": True,
+            "importance_bins": 4,
+            "importance_flips": 50,
+        },
+    )
+    results = spec.run(config)
+    summary = results.summary
+    assert 0.0 < summary["whole_dataset_accuracy"] <= 1.0
+    assert set(summary["final_accuracy_per_task"]) == {"0", "2.5"}
+    assert all(len(v) == 1 for v in summary["final_accuracy_per_task"].values())  # one shared test set
+    assert len(results.tables["importance"]) == 4 and -1.0 <= summary["importance_spearman_rho"] <= 1.0
+    with pytest.raises(ValueError, match="exceeds"):
+        spec.run(
+            load_config(spec.config, overrides={"dataset": "digits", "tasks": 10, "train_per_task": 1000})
+        )
+
+
+@pytest.mark.slow
+def test_metaplasticity_keeps_old_permuted_tasks():
+    """Target 10 at the CPU defaults (5 tasks × 10k MNIST, 2×512, 15 epochs per task); ~15 min on 2 cores."""
+    from .conftest import require_dataset
+
+    require_dataset("mnist")
+    spec = get_experiment("meta-pmnist")
+    summary = spec.run(load_config(spec.config, overrides={"metas": [0.0, 1.35]})).summary
+    means, newest = summary["final_mean_accuracy"], summary["newest_task_accuracy"]
+    assert means["1.35"] >= means["0"] + 0.10
+    assert newest["1.35"] >= newest["0"] - 0.05
+    assert summary["importance_spearman_rho"] > 0.8

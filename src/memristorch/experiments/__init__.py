@@ -92,6 +92,18 @@ EXPERIMENTS: dict[str, Experiment] = {
             meta_pmnist.MetaPMNISTConfig,
             meta_pmnist.run,
         ),
+        Experiment(
+            "meta-mnist-fmnist",
+            "Metaplastic BNN learning MNIST then Fashion-MNIST: does MNIST survive?",
+            meta_pmnist.MetaMNISTFMNISTConfig,
+            meta_pmnist.run,
+        ),
+        Experiment(
+            "meta-stream",
+            "Metaplastic BNN on a stream of Fashion-MNIST chunks vs learning the whole set at once",
+            meta_pmnist.MetaStreamConfig,
+            meta_pmnist.run,
+        ),
     )
 }
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from torch import nn
 
 from ..data import load_dataset
-from ..nn.binary import BinaryLinear, SignActivation
+from ..nn.binary import BinaryLinear, SignActivation, clear_stored_weights, quantized_layers, store_weights
 from ..optim import MetaplasticAdam
 from ..runner.progress import progress_bar
 from ..runner.store import Results
@@ -45,6 +45,13 @@ class MetaPMNISTConfig(BaseModel):
     weight_decay: float = Field(1e-7, ge=0)
     metas: list[float] = Field(default_factory=lambda: [0.0, 0.5, 1.0, 1.35])
     per_task_bn: bool = True
+    sequence: Literal["permuted", "mnist-fmnist", "stream"] = Field(
+        "permuted",
+        description="permuted MNIST tasks, MNIST then Fashion-MNIST, or a stream of data-set chunks",
+    )
+    importance_test: bool = Field(True, description="after the last meta run, flip weights binned by |W_h|")
+    importance_bins: int = Field(8, ge=2, le=50)
+    importance_flips: int = Field(1000, ge=1, description="binary weights flipped per bin and draw")
     seed: int = 0
     threads: int = Field(2, ge=1)
 
@@ -64,6 +71,33 @@ class MetaPMNISTConfig(BaseModel):
         if not value or any(h < 1 for h in value):
             raise ValueError("hidden must list at least one positive layer width")
         return value
+
+
+class MetaMNISTFMNISTConfig(MetaPMNISTConfig):
+    """``meta-mnist-fmnist``: MNIST then Fashion-MNIST (Fig. 1a analogue); CPU defaults 10k images, 15 epochs each."""
+
+    sequence: Literal["mnist-fmnist"] = "mnist-fmnist"
+    tasks: int = 2
+    metas: list[float] = Field(default_factory=lambda: [0.0, 1.5])
+    importance_test: bool = False
+
+
+class MetaStreamConfig(MetaPMNISTConfig):
+    """``meta-stream``: Fashion-MNIST learned once as a stream of chunks, no task boundaries (Fig. 4a analogue).
+
+    CPU defaults: 30 chunks of 2,000 images, 5 epochs per chunk, 2×512 (the paper: 60 × 1,000, 20 epochs, 2×1024);
+    shared batch-norm (no task boundaries). The reference trains on the whole stream at once for the same epochs.
+    """
+
+    sequence: Literal["stream"] = "stream"
+    dataset: Literal["digits", "mnist", "fashion-mnist"] = "fashion-mnist"
+    tasks: int = Field(30, ge=1, le=1000)
+    train_per_task: int = Field(2000, ge=10)
+    epochs_per_task: int = Field(5, ge=1)
+    test_per_task: int = Field(10_000, ge=10)
+    metas: list[float] = Field(default_factory=lambda: [0.0, 2.5])
+    per_task_bn: bool = False
+    importance_test: bool = False
 
 
 def build_meta_bnn(n_in: int, hidden: list[int], n_out: int, seed: int) -> nn.Sequential:
@@ -94,7 +128,33 @@ def _set_bn_affine(model: nn.Module, values: list[torch.Tensor]) -> None:
             p.copy_(v)
 
 
+def _task(x, y, test_x, test_y):
+    return {"x": x, "y": y, "test_x": test_x, "test_y": test_y}
+
+
 def make_tasks(config: MetaPMNISTConfig):
+    """The task list: dicts of training and test tensors (stream chunks share one test set, evaluated once)."""
+    if config.sequence == "mnist-fmnist":
+        sets = [load_dataset(name, config.data_dir) for name in ("mnist", "fashion-mnist")]
+        n, m = config.train_per_task, config.test_per_task
+        return sets[0], [_task(d.train.x[:n], d.train.y[:n], d.test.x[:m], d.test.y[:m]) for d in sets]
+    if config.sequence == "stream":
+        data = load_dataset(config.dataset, config.data_dir)
+        chunk = config.train_per_task
+        if config.tasks * chunk > len(data.train):
+            raise ValueError(
+                f"tasks × train_per_task = {config.tasks * chunk} exceeds the {len(data.train)} training samples"
+            )
+        test_x, test_y = data.test.x[: config.test_per_task], data.test.y[: config.test_per_task]
+        return data, [
+            _task(
+                data.train.x[i * chunk : (i + 1) * chunk],
+                data.train.y[i * chunk : (i + 1) * chunk],
+                test_x,
+                test_y,
+            )
+            for i in range(config.tasks)
+        ]
     data = load_dataset(config.dataset, config.data_dir)
     generator = torch.Generator().manual_seed(config.seed + 1000)
     n = data.n_features
@@ -160,7 +220,7 @@ def run_sequence(
                 F.cross_entropy(model(current["x"][index]), current["y"][index]).backward()
                 optimizer.step()
             bn_now = _bn_affine(model)
-            for e in range(len(tasks)):
+            for e in range(1 if config.sequence == "stream" else len(tasks)):
                 bn = (bn_store.get(e) if e != t else bn_now) if config.per_task_bn else None
                 history.append(
                     {
@@ -198,18 +258,72 @@ def final_accuracies(history: list[dict], n_tasks: int) -> list[float]:
     return [final[e] for e in range(n_tasks)]
 
 
+@torch.no_grad()
+def hidden_weight_importance(
+    model, task, bn_state, bins: int, flips: int, seed: int, draws: int = 3
+) -> list[dict]:
+    """Loss increase on ``task`` when ``flips`` binary weights of one |W_h| bin are flipped (Fig. 5c–e analogue).
+
+    Bins are quantiles of |W_h| over every quantized layer; each draw flips a fresh random sample of the bin.
+    """
+    layers = quantized_layers(model)
+    magnitudes = torch.cat([layer.weight.detach().abs().flatten() for layer in layers])
+    offsets = np.cumsum([0] + [layer.weight.numel() for layer in layers])
+    edges = torch.quantile(
+        magnitudes[torch.randperm(len(magnitudes))[:1_000_000]], torch.linspace(0, 1, bins + 1)
+    )
+    generator = torch.Generator().manual_seed(seed)
+
+    def loss() -> float:
+        if bn_state is not None:
+            _set_bn_affine(model, bn_state)
+        model.eval()
+        value = float(F.cross_entropy(model(task["test_x"]), task["test_y"]))
+        model.train()
+        return value
+
+    store_weights(model)
+    base = loss()
+    rows = []
+    for b in range(bins):
+        inside = ((magnitudes >= edges[b]) & (magnitudes <= edges[b + 1])).nonzero().flatten()
+        increases = []
+        for _ in range(draws):
+            chosen = inside[torch.randperm(len(inside), generator=generator)[:flips]]
+            store_weights(model)
+            for i, layer in enumerate(layers):
+                local = chosen[(chosen >= offsets[i]) & (chosen < offsets[i + 1])] - offsets[i]
+                layer.stored_weight.view(-1)[local] *= -1
+            increases.append(loss() - base)
+        rows.append(
+            {
+                "bin": b,
+                "abs_hidden_weight_low": float(edges[b]),
+                "abs_hidden_weight_high": float(edges[b + 1]),
+                "abs_hidden_weight_mean": float(magnitudes[inside].mean()),
+                "loss_increase": float(np.mean(increases)),
+                "loss_increase_std": float(np.std(increases)),
+            }
+        )
+    clear_stored_weights(model)
+    return rows
+
+
 def run(config: MetaPMNISTConfig, run_dir: Path | None = None, resume: bool = False) -> Results:
     torch.set_num_threads(config.threads)
+    if config.sequence == "mnist-fmnist":
+        config = config.model_copy(update={"tasks": 2})
     data, tasks = make_tasks(config)
+    n_eval = 1 if config.sequence == "stream" else config.tasks
     rows, summary_final, hidden_hist = [], {}, {}
     with progress_bar() as progress:
         bar = progress.add_task(
             "meta-pmnist epochs", total=len(config.metas) * config.tasks * config.epochs_per_task
         )
         for meta in config.metas:
-            history, model, _ = run_sequence(config, meta, tasks, data, run_dir, resume, progress, bar)
+            history, model, bn_store = run_sequence(config, meta, tasks, data, run_dir, resume, progress, bar)
             rows.extend(history)
-            summary_final[f"{meta:g}"] = final_accuracies(history, config.tasks)
+            summary_final[f"{meta:g}"] = final_accuracies(history, n_eval)
             hidden_hist[meta] = np.abs(model[0].weight.detach().numpy()).ravel()
     means = {k: float(np.mean(v)) for k, v in summary_final.items()}
     summary = {
@@ -222,13 +336,41 @@ def run(config: MetaPMNISTConfig, run_dir: Path | None = None, resume: bool = Fa
         "hidden": config.hidden,
         "train_per_task": config.train_per_task,
     }
+    tables: dict[str, list[dict]] = {"accuracy_per_epoch": rows}
+    if config.sequence == "stream":  # reference: the whole stream as one data set, same passes per sample
+        whole = _task(
+            torch.cat([t["x"] for t in tasks]),
+            torch.cat([t["y"] for t in tasks]),
+            tasks[0]["test_x"],
+            tasks[0]["test_y"],
+        )
+        reference_config = config.model_copy(update={"tasks": 1})
+        reference, _, _ = run_sequence(reference_config, 0.0, [whole], data, None, False)
+        summary["whole_dataset_accuracy"] = final_accuracies(reference, 1)[0]
+    if config.importance_test:
+        importance = hidden_weight_importance(
+            model,
+            tasks[0],
+            bn_store.get(0) if config.per_task_bn else None,
+            config.importance_bins,
+            config.importance_flips,
+            config.seed,
+        )
+        from scipy.stats import spearmanr
+
+        rho = spearmanr(
+            [r["abs_hidden_weight_mean"] for r in importance], [r["loss_increase"] for r in importance]
+        )
+        summary["importance_spearman_rho"] = float(rho.statistic)
+        summary["importance_meta"] = config.metas[-1]
+        tables["importance"] = importance
     baseline = f"{config.metas[0]:g}"
     summary["mean_gain_over_first_meta_pts"] = {k: 100 * (v - means[baseline]) for k, v in means.items()}
 
     fig_curves, axes = plt.subplots(1, len(config.metas), figsize=(3.2 * len(config.metas), 3.2), sharey=True)
     axes = np.atleast_1d(axes)
     for ax, meta in zip(axes, config.metas, strict=True):
-        for e in range(config.tasks):
+        for e in range(n_eval):
             pts = [(r["time"], r["accuracy"]) for r in rows if r["meta"] == meta and r["eval_task"] == e]
             ax.plot(*zip(*pts, strict=True), label=f"task {e}")
         ax.set_title(f"m = {meta:g}")
@@ -244,6 +386,6 @@ def run(config: MetaPMNISTConfig, run_dir: Path | None = None, resume: bool = Fa
     ax.legend()
     return Results(
         summary=summary,
-        tables={"accuracy_per_epoch": rows},
+        tables=tables,
         figures={"forgetting_curves": fig_curves, "hidden_weight_histogram": fig_hist},
     )
