@@ -1,4 +1,8 @@
-"""``meta-pmnist``: metaplastic BNNs on a sequence of permuted-MNIST tasks (Laborieux et al. 2021; target 10).
+"""Metaplastic BNNs learning task sequences (Laborieux et al. 2021; science.md §4, targets 10–13).
+
+``meta-pmnist`` (permuted MNIST), ``meta-mnist-fmnist`` (MNIST then Fashion-MNIST) and ``meta-stream`` (a data set
+learned as a stream of chunks, compared with learning it all at once) share this harness; ``importance_test`` flips
+binary weights binned by |W_h| after the last run and reports the Spearman correlation of loss increase with |W_h|.
 
 Each task is MNIST (the first ``train_per_task`` training images) under a fixed random pixel permutation (task 0 is
 unpermuted). A BNN (784-h-h-10, batch-norm after every layer, real-pixel first layer, hidden weights unclipped) learns
