@@ -228,5 +228,7 @@ def test_packed_engine_rejects_what_it_cannot_fold():
         PackedBNN(nn.Sequential(BinaryConv2d(1, 2, 3)))
     with pytest.raises(ValueError, match="cannot fold ReLU"):
         PackedBNN(nn.Sequential(BinaryLinear(4, 3), nn.ReLU(), BinaryLinear(3, 2)))
+    with pytest.raises(ValueError, match="without running statistics"):
+        PackedBNN(nn.Sequential(BinaryLinear(4, 3), nn.BatchNorm1d(3, track_running_stats=False)))
     with pytest.raises(ValueError, match="no quantized linear layer"):
         PackedBNN(nn.Sequential(nn.Flatten()))

@@ -137,6 +137,11 @@ class PackedBNN:
             i += 1
             post: list[nn.Module] = []
             while i < len(modules) and isinstance(modules[i], _POST_TYPES):
+                if isinstance(modules[i], nn.BatchNorm1d) and modules[i].running_mean is None:
+                    raise ValueError(
+                        "PackedBNN cannot fold a BatchNorm1d without running statistics (track_running_stats=False): "
+                        "its output depends on the whole batch, so no fixed threshold exists"
+                    )
                 post.append(modules[i])
                 i += 1
             ends_with_sign = i < len(modules) and isinstance(modules[i], SignActivation)
