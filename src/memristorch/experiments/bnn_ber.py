@@ -101,6 +101,7 @@ def run(config: BNNBerConfig, run_dir: Path | None = None, resume: bool = False)
                 entry = {}
                 for training, train_ber in trainings.items():
                     per_ber = {ber: [] for ber in config.bers}
+                    chip_std = {ber: [] for ber in config.bers}
                     for seed in range(config.seeds):
                         settings = config.model_copy(update={"dataset": name, "hidden": hidden, "seed": seed})
                         channel = SignFlips(train_ber) if train_ber > 0 else None
@@ -114,7 +115,7 @@ def run(config: BNNBerConfig, run_dir: Path | None = None, resume: bool = False)
                             resume,
                         )
                         for ber in config.bers:
-                            mean, _ = accuracy_under_errors(
+                            mean, spread = accuracy_under_errors(
                                 model,
                                 data.test.x,
                                 data.test.y,
@@ -123,6 +124,7 @@ def run(config: BNNBerConfig, run_dir: Path | None = None, resume: bool = False)
                                 seed=1000 + seed,
                             )
                             per_ber[ber].append(mean)
+                            chip_std[ber].append(spread)
                     accuracies = []
                     for ber in config.bers:
                         mean, std = mean_std(per_ber[ber])
@@ -134,7 +136,8 @@ def run(config: BNNBerConfig, run_dir: Path | None = None, resume: bool = False)
                                 "training": training,
                                 "ber": ber,
                                 "accuracy": mean,
-                                "accuracy_std": std,
+                                "accuracy_std_over_seeds": std,
+                                "accuracy_std_over_chips": float(sum(chip_std[ber]) / len(chip_std[ber])),
                             }
                         )
                     baseline = accuracies[0] if config.bers[0] == 0 else max(accuracies)
