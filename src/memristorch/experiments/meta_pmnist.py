@@ -200,6 +200,7 @@ def run_sequence(
     generator = torch.Generator().manual_seed(config.seed + 7)
     bn_store: dict[int, list[torch.Tensor]] = {}
     history: list[dict] = []
+    histograms: list[dict] = []
     start_task = 0
     checkpoint = run_dir / f"checkpoint_meta{meta:g}.pt" if run_dir is not None else None
     if resume and checkpoint is not None and checkpoint.exists():
@@ -209,6 +210,7 @@ def run_sequence(
         generator.set_state(state["generator"])
         bn_store = {int(k): v for k, v in state["bn_store"].items()}
         history, start_task = state["history"], state["next_task"]
+        histograms = state.get("histograms", [])
         if progress is not None:
             progress.advance(task_bar, start_task * config.epochs_per_task)
     model.train()
@@ -239,6 +241,7 @@ def run_sequence(
             if progress is not None:
                 progress.advance(task_bar)
         bn_store[t] = _bn_affine(model)
+        histograms.extend(_hidden_histogram(model, meta, t))
         if checkpoint is not None:
             checkpoint.parent.mkdir(parents=True, exist_ok=True)
             torch.save(
@@ -248,12 +251,32 @@ def run_sequence(
                     "generator": generator.get_state(),
                     "bn_store": {str(k): v for k, v in bn_store.items()},
                     "history": history,
+                    "histograms": histograms,
                     "next_task": t + 1,
                 },
                 checkpoint.with_suffix(".tmp"),
             )
             checkpoint.with_suffix(".tmp").replace(checkpoint)
-    return history, model, bn_store
+    return history, model, bn_store, histograms
+
+
+_HISTOGRAM_EDGES = np.concatenate([[0.0], np.geomspace(1e-3, 100.0, 51)])
+
+
+def _hidden_histogram(model, meta: float, task: int) -> list[dict]:
+    """Density of |W_h| over every quantized layer after ``task`` (log-spaced bins from 1e-3 to 100)."""
+    values = torch.cat([layer.weight.detach().abs().flatten() for layer in quantized_layers(model)]).numpy()
+    counts, _ = np.histogram(values, bins=_HISTOGRAM_EDGES)
+    return [
+        {
+            "meta": meta,
+            "after_task": task,
+            "abs_hidden_weight_low": float(lo),
+            "abs_hidden_weight_high": float(hi),
+            "fraction": float(c / len(values)),
+        }
+        for lo, hi, c in zip(_HISTOGRAM_EDGES[:-1], _HISTOGRAM_EDGES[1:], counts, strict=True)
+    ]
 
 
 def final_accuracies(history: list[dict], n_tasks: int) -> list[float]:
@@ -319,16 +342,18 @@ def run(config: MetaPMNISTConfig, run_dir: Path | None = None, resume: bool = Fa
         config = config.model_copy(update={"tasks": 2})
     data, tasks = make_tasks(config)
     n_eval = 1 if config.sequence == "stream" else config.tasks
-    rows, summary_final, hidden_hist = [], {}, {}
+    rows, summary_final, histogram_rows = [], {}, []
     with progress_bar() as progress:
         bar = progress.add_task(
             "meta-pmnist epochs", total=len(config.metas) * config.tasks * config.epochs_per_task
         )
         for meta in config.metas:
-            history, model, bn_store = run_sequence(config, meta, tasks, data, run_dir, resume, progress, bar)
+            history, model, bn_store, histograms = run_sequence(
+                config, meta, tasks, data, run_dir, resume, progress, bar
+            )
             rows.extend(history)
+            histogram_rows.extend(histograms)
             summary_final[f"{meta:g}"] = final_accuracies(history, n_eval)
-            hidden_hist[meta] = np.abs(model[0].weight.detach().numpy()).ravel()
     means = {k: float(np.mean(v)) for k, v in summary_final.items()}
     summary = {
         "final_accuracy_per_task": summary_final,
@@ -340,7 +365,7 @@ def run(config: MetaPMNISTConfig, run_dir: Path | None = None, resume: bool = Fa
         "hidden": config.hidden,
         "train_per_task": config.train_per_task,
     }
-    tables: dict[str, list[dict]] = {"accuracy_per_epoch": rows}
+    tables: dict[str, list[dict]] = {"accuracy_per_epoch": rows, "hidden_weight_histograms": histogram_rows}
     if config.sequence == "stream":  # reference: the whole stream as one data set, same passes per sample
         whole = _task(
             torch.cat([t["x"] for t in tasks]),
@@ -349,7 +374,7 @@ def run(config: MetaPMNISTConfig, run_dir: Path | None = None, resume: bool = Fa
             tasks[0]["test_y"],
         )
         reference_config = config.model_copy(update={"tasks": 1})
-        reference, _, _ = run_sequence(reference_config, 0.0, [whole], data, None, False)
+        reference, _, _, _ = run_sequence(reference_config, 0.0, [whole], data, None, False)
         summary["whole_dataset_accuracy"] = final_accuracies(reference, 1)[0]
     if config.importance_test:
         importance = hidden_weight_importance(
@@ -382,12 +407,27 @@ def run(config: MetaPMNISTConfig, run_dir: Path | None = None, resume: bool = Fa
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("test accuracy")
     axes[-1].legend(fontsize=7)
-    fig_hist, ax = plt.subplots(figsize=(5, 3.5))
-    for meta, values in hidden_hist.items():
-        ax.hist(values, bins=80, histtype="step", density=True, label=f"m = {meta:g}")
-    ax.set_xlabel("|W_h| of the first layer after the last task")
-    ax.set_yscale("log")
-    ax.legend()
+    fig_hist, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5), sharey=True)
+    centres = np.sqrt(_HISTOGRAM_EDGES[1:] * np.maximum(_HISTOGRAM_EDGES[:-1], 1e-4))
+    last_meta = config.metas[-1]
+    for task in range(config.tasks):
+        fractions = [
+            r["fraction"] for r in histogram_rows if r["meta"] == last_meta and r["after_task"] == task
+        ]
+        left.plot(centres, fractions, label=f"after task {task}")
+    left.set_title(f"m = {last_meta:g}, task after task")
+    for meta in config.metas:
+        fractions = [
+            r["fraction"] for r in histogram_rows if r["meta"] == meta and r["after_task"] == config.tasks - 1
+        ]
+        right.plot(centres, fractions, label=f"m = {meta:g}")
+    right.set_title("after the last task")
+    for ax in (left, right):
+        ax.set_xscale("log")
+        ax.set_xlabel("|W_h| (all quantized layers)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    left.set_ylabel("fraction of weights per bin")
     return Results(
         summary=summary,
         tables=tables,
