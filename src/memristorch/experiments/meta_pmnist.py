@@ -2,7 +2,8 @@
 
 ``meta-pmnist`` (permuted MNIST), ``meta-mnist-fmnist`` (MNIST then Fashion-MNIST) and ``meta-stream`` (a data set
 learned as a stream of chunks, compared with learning it all at once) share this harness; ``importance_test`` flips
-binary weights binned by |W_h| after the last run and reports the Spearman correlation of loss increase with |W_h|.
+binary weights binned by |W_h| after the last run and reports the Spearman correlation of the newest task's loss
+increase with |W_h| (an old, already forgotten task would show no signal).
 
 Each task is MNIST (the first ``train_per_task`` training images) under a fixed random pixel permutation (task 0 is
 unpermuted). A BNN (784-h-h-10, batch-norm after every layer, real-pixel first layer, hidden weights unclipped) learns
@@ -55,7 +56,7 @@ class MetaPMNISTConfig(BaseModel):
     )
     importance_test: bool = Field(True, description="after the last meta run, flip weights binned by |W_h|")
     importance_bins: int = Field(8, ge=2, le=50)
-    importance_flips: int = Field(1000, ge=1, description="binary weights flipped per bin and draw")
+    importance_flips: int = Field(20_000, ge=1, description="binary weights flipped per bin and draw")
     seed: int = 0
     threads: int = Field(2, ge=1)
 
@@ -377,10 +378,10 @@ def run(config: MetaPMNISTConfig, run_dir: Path | None = None, resume: bool = Fa
         reference, _, _, _ = run_sequence(reference_config, 0.0, [whole], data, None, False)
         summary["whole_dataset_accuracy"] = final_accuracies(reference, 1)[0]
     if config.importance_test:
-        importance = hidden_weight_importance(
+        importance = hidden_weight_importance(  # on the newest task, the one the network currently knows
             model,
-            tasks[0],
-            bn_store.get(0) if config.per_task_bn else None,
+            tasks[-1],
+            bn_store.get(len(tasks) - 1) if config.per_task_bn else None,
             config.importance_bins,
             config.importance_flips,
             config.seed,
