@@ -171,7 +171,7 @@ class PackedBNN:
             mode, scale = "real", 1.0
         else:
             mode, scale = "binary", 1.0
-        ternary = bool((w == 0).any())
+        ternary = isinstance(layer, TernaryLinear) or bool((w == 0).any())
         return _PackedLayer(
             layer=layer,
             post=post,
