@@ -212,3 +212,16 @@ def test_metaplasticity_keeps_old_permuted_tasks():
     assert means["1.35"] >= means["0"] + 0.10
     assert newest["1.35"] >= newest["0"] - 0.05
     assert summary["importance_spearman_rho"] > 0.8
+
+
+@pytest.mark.slow
+def test_metaplasticity_keeps_mnist_after_fashion_mnist():
+    """Target 11 at the CPU defaults (all 60k images per task, 10 epochs each, 2×512); ~7 min on 2 cores."""
+    from .conftest import require_dataset
+
+    require_dataset("mnist")
+    require_dataset("fashion-mnist")
+    spec = get_experiment("meta-mnist-fmnist")
+    final = spec.run(load_config(spec.config)).summary["final_accuracy_per_task"]
+    assert final["1.5"][0] >= final["0"][0] + 0.30  # MNIST kept far above the m = 0 run
+    assert final["1.5"][1] >= final["0"][1] - 0.03  # Fashion-MNIST within a few points
