@@ -34,6 +34,7 @@ from ..nn.binary import (
     store_weights,
 )
 from ..nn.stochastic import StochasticBits
+from ..runner.store import save_checkpoint
 
 
 class BNNTraining(BaseModel):
@@ -284,9 +285,7 @@ def trained_model(
         return model, list(state["losses"])
     losses = train(model)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"model": model.state_dict(), "losses": losses}, path.with_suffix(".tmp"))
-        path.with_suffix(".tmp").replace(path)
+        save_checkpoint({"model": model.state_dict(), "losses": losses}, path)
     return model, losses
 
 

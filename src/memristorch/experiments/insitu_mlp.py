@@ -25,7 +25,7 @@ from ..ledger import summarize
 from ..nn import convert, tiles
 from ..optim import InSituSGD
 from ..runner.progress import progress_bar
-from ..runner.store import Results
+from ..runner.store import Results, save_checkpoint
 from ..tiles import PeripheryConfig, TileConfig
 
 
@@ -160,8 +160,7 @@ def run(config: InSituMLPConfig, run_dir: Path | None = None, resume: bool = Fal
                 }
             )
             if checkpoint is not None:
-                checkpoint.parent.mkdir(parents=True, exist_ok=True)
-                torch.save(
+                save_checkpoint(
                     {
                         "insitu_model": insitu_model.state_dict(),
                         "float_model": float_model.state_dict(),
@@ -173,9 +172,8 @@ def run(config: InSituMLPConfig, run_dir: Path | None = None, resume: bool = Fal
                         "epoch": epoch + 1,
                         "wall_time_s": elapsed_before + time.perf_counter() - started,
                     },
-                    checkpoint.with_suffix(".tmp"),
+                    checkpoint,
                 )
-                checkpoint.with_suffix(".tmp").replace(checkpoint)
 
     wall = elapsed_before + time.perf_counter() - started
     ledger = summarize(insitu_model)

@@ -32,7 +32,7 @@ from ..data import load_dataset
 from ..nn.binary import BinaryLinear, SignActivation, clear_stored_weights, quantized_layers, store_weights
 from ..optim import MetaplasticAdam
 from ..runner.progress import progress_bar
-from ..runner.store import Results
+from ..runner.store import Results, save_checkpoint
 
 
 class MetaPMNISTConfig(BaseModel):
@@ -251,8 +251,7 @@ def run_sequence(
         bn_store[t] = _bn_affine(model)
         histograms.extend(_hidden_histogram(model, meta, t))
         if checkpoint is not None:
-            checkpoint.parent.mkdir(parents=True, exist_ok=True)
-            torch.save(
+            save_checkpoint(
                 {
                     "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),
@@ -262,9 +261,8 @@ def run_sequence(
                     "histograms": histograms,
                     "next_task": t + 1,
                 },
-                checkpoint.with_suffix(".tmp"),
+                checkpoint,
             )
-            checkpoint.with_suffix(".tmp").replace(checkpoint)
     return history, model, bn_store, histograms
 
 

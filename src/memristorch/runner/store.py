@@ -25,6 +25,14 @@ class Results:
     figures: dict[str, Any] = field(default_factory=dict)
 
 
+def save_checkpoint(state: dict, path: Path) -> None:
+    """``torch.save`` to a temporary file, then rename: an interruption never leaves a half-written checkpoint."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    torch.save(state, temporary)
+    temporary.replace(path)
+
+
 def default_run_dir(experiment: str, root: str | Path = "runs") -> Path:
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     return Path(root) / f"{experiment}-{stamp}"
