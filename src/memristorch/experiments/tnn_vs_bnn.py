@@ -21,6 +21,7 @@ from .. import plots
 from ..cells.binary_rram import TernaryPCSACell
 from ..cells.bit_errors import SignFlips, TernaryReadErrors
 from ..devices.binary_rram import BinaryRRAM, ProgrammingCondition
+from ..nn.binary import quantized_layers
 from ..runner.progress import progress_bar
 from ..runner.store import Results
 from .bnn_common import (
@@ -86,7 +87,7 @@ def run(config: TNNvsBNNConfig, run_dir: Path | None = None, resume: bool = Fals
             bnn, tnn = models["binary"], models["ternary"]
             results["bnn"].append(accuracy(bnn, test_x, test_y))
             results["tnn"].append(accuracy(tnn, test_x, test_y))
-            weights = torch.cat([m.quantized_weight().detach().flatten() for m in _quantized(tnn)])
+            weights = torch.cat([m.quantized_weight().detach().flatten() for m in quantized_layers(tnn)])
             results["zero_fraction"].append(float((weights == 0).float().mean()))
             results["tnn_modelled_read"].append(
                 accuracy_under_errors(
@@ -165,9 +166,3 @@ def run(config: TNNvsBNNConfig, run_dir: Path | None = None, resume: bool = Fals
         ),
     }
     return Results(summary=summary, tables={"accuracy": rows}, figures=figures)
-
-
-def _quantized(model):
-    from ..nn.binary import quantized_layers
-
-    return quantized_layers(model)
