@@ -35,6 +35,7 @@ from ..nn.binary import (
 )
 from ..nn.stochastic import StochasticBits
 from ..runner.store import save_checkpoint
+from .evaluation import accuracy
 
 
 class BNNTraining(BaseModel):
@@ -201,15 +202,6 @@ def train_bnn(
 
 def steps_per_training(n_samples: int, settings: BNNTraining) -> int:
     return settings.epochs * math.ceil(n_samples / settings.batch_size)
-
-
-@torch.no_grad()
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 1000) -> float:
-    model.eval()
-    correct = sum(
-        int((model(x[i : i + batch]).argmax(1) == y[i : i + batch]).sum()) for i in range(0, len(y), batch)
-    )
-    return correct / len(y)
 
 
 def accuracy_under_errors(

@@ -27,6 +27,7 @@ from ..optim import InSituSGD
 from ..runner.progress import progress_bar
 from ..runner.store import Results, save_checkpoint
 from ..tiles import PeripheryConfig, TileConfig
+from .evaluation import accuracy
 
 
 class InSituMLPConfig(BaseModel):
@@ -79,16 +80,6 @@ def build_mlp(n_in: int, hidden: list[int], n_out: int) -> nn.Sequential:
         width = h
     layers.append(nn.Linear(width, n_out))
     return nn.Sequential(*layers)
-
-
-@torch.no_grad()
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 2048) -> float:
-    model.eval()
-    correct = sum(
-        int((model(x[i : i + batch]).argmax(1) == y[i : i + batch]).sum()) for i in range(0, len(y), batch)
-    )
-    model.train()
-    return correct / len(y)
 
 
 def _all_conductances(model: nn.Module) -> np.ndarray:
@@ -151,8 +142,8 @@ def run(config: InSituMLPConfig, run_dir: Path | None = None, resume: bool = Fal
             history.append(
                 {
                     "epoch": epoch + 1,
-                    "insitu_test_accuracy": accuracy(insitu_model, data.test.x, data.test.y),
-                    "float_test_accuracy": accuracy(float_model, data.test.x, data.test.y),
+                    "insitu_test_accuracy": accuracy(insitu_model, data.test.x, data.test.y, batch=2048),
+                    "float_test_accuracy": accuracy(float_model, data.test.x, data.test.y, batch=2048),
                     "insitu_train_loss": loss_sum / len(y_train),
                     "pulses": ledger["pulses"],
                     "energy_j": ledger["energy_j"],

@@ -33,6 +33,7 @@ from ..nn.binary import BinaryLinear, SignActivation, clear_stored_weights, quan
 from ..optim import MetaplasticAdam
 from ..runner.progress import progress_bar
 from ..runner.store import Results, save_checkpoint
+from .evaluation import accuracy
 
 
 class MetaPMNISTConfig(BaseModel):
@@ -189,14 +190,10 @@ def _task_accuracy(model, task, bn_state) -> float:
     if bn_state is not None:
         saved = _bn_affine(model)
         _set_bn_affine(model, bn_state)
-    model.eval()
-    correct = 0
-    for i in range(0, len(task["test_y"]), 1000):
-        correct += int((model(task["test_x"][i : i + 1000]).argmax(1) == task["test_y"][i : i + 1000]).sum())
-    model.train()
+    value = accuracy(model, task["test_x"], task["test_y"])
     if bn_state is not None:
         _set_bn_affine(model, saved)
-    return correct / len(task["test_y"])
+    return value
 
 
 def run_sequence(

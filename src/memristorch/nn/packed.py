@@ -163,14 +163,11 @@ class PackedBNN:
             layer.eval()
             w = layer.effective_weight().detach()
             layer.train(was_training)
+        mode, scale = "binary", 1.0
         if first and self.stochastic is not None and self.stochastic.k is not None:
             mode, scale = "stochastic", 1.0 / self.stochastic.k
-        elif first and not layer.binarize_input and self.stochastic is None:
-            mode, scale = "real", 1.0
-        elif first and self.stochastic is not None:  # k=None: deterministic real input 2x − 1
-            mode, scale = "real", 1.0
-        else:
-            mode, scale = "binary", 1.0
+        elif first and (self.stochastic is not None or not layer.binarize_input):
+            mode = "real"  # pixels, or StochasticBits with k=None (the deterministic input 2x − 1)
         ternary = isinstance(layer, TernaryLinear) or bool((w == 0).any())
         return _PackedLayer(
             layer=layer,
