@@ -5,7 +5,7 @@ import torch
 
 from memristorch.cells import DifferentialCell, SingleDeviceCell
 from memristorch.devices import get_device
-from memristorch.experiments.onchip_3x3 import forward as network_forward
+from memristorch.experiments.onchip_network import forward as network_forward
 from memristorch.spice.network import CrossbarLayer, forward, network_netlist, simulate_network
 from tests.conftest import require_ngspice
 

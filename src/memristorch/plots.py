@@ -48,14 +48,17 @@ def pulse_response(pulse_numbers: np.ndarray, conductances_s: np.ndarray, title:
     return fig
 
 
-def sweep(levels, means, stds, title: str):
-    """Accuracy (%) against a swept level, mean ± std over seeds."""
+def sweep_series(levels, series: Mapping[str, tuple[Sequence[float], Sequence[float]]], x_label: str):
+    """Accuracy (%) against a swept level, one line per series of (means, stds) over seeds."""
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.errorbar(levels, 100 * np.asarray(means), yerr=100 * np.asarray(stds), marker="o", capsize=3)
-    ax.set_xlabel(f"{title} (relative σ)")
+    for label, (means, stds) in series.items():
+        ax.errorbar(
+            levels, 100 * np.asarray(means), yerr=100 * np.asarray(stds), marker="o", capsize=3, label=label
+        )
+    ax.set_xlabel(x_label)
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title(title)
     ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     return fig
 
 

@@ -58,7 +58,7 @@ class Cell(ABC):
         ):
             raise ValueError(f"max_pulses must be a positive integer or None, got {max_pulses!r}")
         self.max_pulses = None if max_pulses is None else int(max_pulses)
-        self._nominal_step_s = device.nominal_step_s
+        self._nominal_step_s: float | None = None  # computed on first use: it can cost a device simulation
 
     @property
     @abstractmethod
@@ -68,6 +68,8 @@ class Cell(ABC):
     @property
     def weight_per_pulse(self) -> float:
         """Nominal weight change of one pulse count on the weight (all its devices pulsed)."""
+        if self._nominal_step_s is None:
+            self._nominal_step_s = self.device.nominal_step_s
         return self.gain * self._nominal_step_s * len(self.pulse_signs)
 
     @abstractmethod

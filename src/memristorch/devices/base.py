@@ -78,6 +78,14 @@ class DeviceModel(ABC):
     def pulse_energy_j(self, state: DeviceState, pulses: torch.Tensor) -> torch.Tensor:
         """Energy (joule) each device dissipates while receiving ``pulses`` from ``state``."""
 
+    def pulse_with_energy(
+        self, state: DeviceState, pulses: torch.Tensor, generator: torch.Generator | None = None, **kwargs
+    ) -> tuple[DeviceState, torch.Tensor]:
+        """``(apply_pulses(...), pulse_energy_j(...))`` in one call; models that integrate both together override it
+        to do the work once. Extra keyword arguments (e.g. ``amplitude_v``) go to both."""
+        energy = self.pulse_energy_j(state, pulses, **kwargs)
+        return self.apply_pulses(state, pulses, generator, **kwargs), energy
+
     def total_pulse_energy_j(self, state: DeviceState, pulses: torch.Tensor) -> torch.Tensor:
         """Summed energy of ``pulse_energy_j`` (a scalar tensor); models may override with a cheaper form."""
         return self.pulse_energy_j(state, pulses).sum()

@@ -467,6 +467,20 @@ class MSSDevice(DeviceModel):
             return self._series_pulses(state, pulses, amplitude_v)[1]
         return self._train_energy(state, self._pulse_train(state, pulses, amplitude_v))
 
+    def pulse_with_energy(
+        self,
+        state: DeviceState,
+        pulses: torch.Tensor,
+        generator: torch.Generator | None = None,
+        amplitude_v: torch.Tensor | None = None,
+    ) -> tuple[DeviceState, torch.Tensor]:
+        """New state and energy of the pulses, integrating the series-resistor path only once."""
+        if self.params.series_resistance_ohm > 0:
+            x, energy = self._series_pulses(state, pulses, amplitude_v)
+            return {**state, "x": x}, energy
+        energy = self.pulse_energy_j(state, pulses, amplitude_v)
+        return self.apply_pulses(state, pulses, generator, amplitude_v), energy
+
     def _train_energy(self, state: DeviceState, train) -> torch.Tensor:
         p = self.params
         _, sum_starts, n, voltage, k_pulse, x_pulse, rise_pulse, width_s = train

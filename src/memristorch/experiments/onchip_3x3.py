@@ -1,15 +1,24 @@
 """On-chip learning with Knowm M-SDC memristors on the 3×3 two-class task (after Eslami et al. 2024).
 
-The network is the assumed H1 topology of science.md §2.2: 9 inputs, 3 tanh hidden neurons, 1 comparator output,
-no biases — 30 weights, one memristor each, read against a mid-window reference conductance with a per-layer gain
-(the neuron's amplifier), so 30 memristors and 4 neurons (``cell="differential"``: a pair per weight, 60 devices). Weights are learned in software with multiplicative
-Gaussian weight noise (relative σ_train) and noisy inputs, mapped to target conductances, and written by
-program-and-verify with or without an initial 200 ms reset. Inference reads the programmed conductances with a
-relative conductance error and feeds noisy inputs. Every number is a mean ± std over seeds.
+The network (``onchip_network``) is the assumed 9–3–1 topology with one memristor per weight: 30 memristors and
+4 neurons. Weights are learned in software with training noise, mapped to target conductances and written by
+program-and-verify behind the Knowm board's 1 kΩ series resistor, with or without an initial 200 ms reset; the
+devices then drift by the conductance error and inference reads them with noisy inputs. Every number is a mean ±
+std over seeds (sample std).
 
-Parts (``parts`` in the config): ``materials`` (time, energy, pulses, accuracy per preset and reset mode),
-``train-noise``, ``conductance-error`` and ``input-noise`` sweeps. Absolute times and energies come from placeholder
-presets (see ``memristorch list``); the comparisons between settings are what they show.
+Parts (``parts`` in the config, run in this order): ``calibration`` (see below, first so that every other part
+uses the calibrated board), ``device-iv`` (I–V loops and pulse response per preset), ``verify-stats``
+(program-and-verify convergence and pulses against tolerance), ``materials`` (time,
+energy, pulses, accuracy per preset and reset mode), the ``train-noise``, ``conductance-error`` and ``input-noise``
+sweeps, and ``retraining`` (chip-in-the-loop retraining after conductance errors).
+
+Calibration (science.md §2.6: the study's Cr figures can only be met by calibration). The presets are placeholders,
+so two stated knobs are fitted on one material and mode (default Cr without reset) and then applied to every
+material: a **time scale** ``s`` multiplying the device's τ, pulse width, pulse gap and the read time together (the
+state trajectory in units of τ, hence every pulse count, is unchanged; times and device energies scale by ``s``),
+and a **system power** ``P`` drawn by the rest of the programming set-up (microcontroller, converters, switch
+matrix) for the whole programming time. ``s = t_target / t_raw`` and ``P = (E_target − s E_raw) / t_target``,
+closed form. W and C are then predictions of the same board with their own placeholder presets.
 """
 
 from __future__ import annotations
@@ -19,36 +28,57 @@ from typing import Literal
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import plots
-from ..cells import make_cell
 from ..data.patterns import pattern_samples
 from ..devices import get_device
 from ..devices.base import DeviceModel
 from ..runner.progress import progress_bar
-from ..runner.store import Results
-from ..tiles.programming import VerifyConfig, program_and_verify
+from ..runner.store import Results, save_checkpoint
+from ..tiles.programming import VerifyConfig
+from .onchip_network import accuracy, drift, forward, program_chip, retrain_chip, train_weights
 
-PARTS = ("device-iv", "verify-stats", "materials", "train-noise", "conductance-error", "input-noise")
+__all__ = ["OnChip3x3Config", "PARTS", "forward", "run"]
+
+PARTS = (
+    "calibration",
+    "device-iv",
+    "verify-stats",
+    "materials",
+    "train-noise",
+    "conductance-error",
+    "input-noise",
+    "retraining",
+)
+Part = Literal[
+    "calibration",
+    "device-iv",
+    "verify-stats",
+    "materials",
+    "train-noise",
+    "conductance-error",
+    "input-noise",
+    "retraining",
+]
 
 
 class OnChip3x3Config(BaseModel):
-    """Configuration of ``onchip-3x3``; defaults are the CPU-sized reproduction (about a minute on 2 cores)."""
+    """Configuration of ``onchip-3x3``; defaults are the CPU-sized reproduction (well under a minute on 2 cores)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    parts: list[
-        Literal["device-iv", "verify-stats", "materials", "train-noise", "conductance-error", "input-noise"]
-    ] = Field(default_factory=lambda: list(PARTS))
+    parts: list[Part] = Field(default_factory=lambda: list(PARTS))
     materials: list[str] = Field(default_factory=lambda: ["knowm-w", "knowm-cr", "knowm-c"])
     cell: Literal["single", "differential"] = Field(
         "single",
         description="one memristor per weight against a reference (30 devices), or a differential pair (60)",
     )
     series_resistance_ohm: float = Field(
-        0.0, ge=0, description="programming series resistor (Knowm's board: 1 kΩ); energies then include it"
+        1000.0,
+        ge=0,
+        description="programming series resistor; 1 kΩ is the Knowm board's (science.md §2.4). Energies are "
+        "the source's: device plus resistor (science.md §14.3)",
     )
     device_d2d_std: float = Field(0.1, ge=0, le=1, description="log-normal D2D spread of every MSS parameter")
     seeds: int = Field(5, ge=1, le=100)
@@ -65,17 +95,52 @@ class OnChip3x3Config(BaseModel):
         ge=0,
         description="input noise at test (fraction of pixel swing; 0.7 puts software accuracy near 97 %)",
     )
-    train_noise: float = Field(0.1, ge=0, description="relative multiplicative weight noise during training")
+    train_noise: float = Field(
+        0.1, ge=0, description="relative training noise σ_train (see train_noise_model)"
+    )
+    train_noise_model: Literal["weight", "conductance"] = Field(
+        "conductance",
+        description="inject σ_train on each conductance (as the chip errs) or multiplicatively on each weight",
+    )
     conductance_error: float = Field(0.05, ge=0, description="relative conductance error at inference")
+    error_persistence: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="share ρ of the conductance-error variance that is a fixed property of each device "
+        "(the rest is drawn afresh at every programming); placeholder — calibrate",
+    )
     tolerance: float = Field(0.05, gt=0, lt=1)
-    max_pulses: int = Field(100, ge=1)
-    read_time_s: float = Field(1e-3, ge=0)
-    reset_duration_s: float = Field(0.2, gt=0)
-    train_noise_levels: list[float] = Field(default_factory=lambda: [0.0, 0.05, 0.1, 0.15, 0.2, 0.3])
+    max_pulses: int = Field(200, ge=1, description="pulse cap per device (C, the slowest preset, needs ~100)")
+    read_time_s: float = Field(1e-3, ge=0, description="per verify read; placeholder — calibrate")
+    reset_duration_s: float = Field(0.2, gt=0, description="initial reset pulse (study: 200 ms)")
+    calibration_material: str = "knowm-cr"
+    calibration_reset: bool = False
+    calibration_time_s: float = Field(2.4, gt=0, description="study's Cr training time (Eslami et al. 2024)")
+    calibration_energy_j: float = Field(18.9e-3, gt=0, description="study's Cr training energy")
+    time_scale: float = Field(
+        1.0, gt=0, description="time scale of the presets when the calibration part is not run"
+    )
+    system_power_w: float = Field(
+        0.0, ge=0, description="set-up power during programming when the calibration part is not run"
+    )
+    train_noise_levels: list[float] = Field(
+        default_factory=lambda: [0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0]
+    )
     conductance_error_levels: list[float] = Field(
         default_factory=lambda: [0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3]
     )
     input_noise_levels: list[float] = Field(default_factory=lambda: [0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    retrain_levels: list[float] = Field(default_factory=lambda: [0.1, 0.15, 0.2, 0.3])
+    retrain_epochs: int = Field(150, ge=1)
+    retrain_lr: float = Field(0.02, gt=0)
+    retrain_margin: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="retrain when the chip's accuracy on a calibration set is more than this below the "
+        "software network's on the same set",
+    )
     sweep_material: str = "knowm-cr"
     iv_frequencies_hz: list[float] = Field(default_factory=lambda: [1.0, 10.0, 100.0])
     iv_amplitude_v: float = Field(1.0, gt=0)
@@ -84,92 +149,110 @@ class OnChip3x3Config(BaseModel):
     threads: int = Field(2, ge=1)
 
 
-def train_weights(config: OnChip3x3Config, train_noise: float, seed: int) -> list[torch.Tensor]:
-    """Software training of the 9–H–1 net with weight-noise injection; returns ``[W1 (H×9), W2 (1×H)]``."""
-    g = torch.Generator().manual_seed(seed)
-    x, y = pattern_samples(config.n_train, config.pixel_noise_train, generator=g)
-    w1 = (torch.randn(config.hidden, 9, generator=g) * 0.5).requires_grad_(True)
-    w2 = (torch.randn(1, config.hidden, generator=g) * 0.5).requires_grad_(True)
-    opt = torch.optim.Adam([w1, w2], lr=config.lr)
-    target = y.float()
-    for _ in range(config.epochs):
-        opt.zero_grad()
-        noisy = [w * (1 + train_noise * torch.randn(w.shape, generator=g)) for w in (w1, w2)]
-        logits = forward(x, noisy).squeeze(1)
-        F.binary_cross_entropy_with_logits(4.0 * logits, target).backward()
-        opt.step()
-    return [w1.detach(), w2.detach()]
-
-
-def forward(x: torch.Tensor, weights: list[torch.Tensor]) -> torch.Tensor:
-    """Pre-comparator output of the 9–H–1 network (hidden neurons saturate like op-amps: tanh)."""
-    return torch.tanh(x @ weights[0].T) @ weights[1].T
-
-
-def accuracy(weights: list[torch.Tensor], input_noise: float, n: int, seed: int) -> float:
-    x, y = pattern_samples(n, input_noise, generator=torch.Generator().manual_seed(10_000 + seed))
-    predicted = (forward(x, weights).squeeze(1) > 0).long()
-    return float((predicted == y).double().mean())
-
-
-def hardware_weights(
-    device: DeviceModel,
-    weights: list[torch.Tensor],
-    config: OnChip3x3Config,
-    reset: bool,
-    conductance_error: float,
-    seed: int,
-) -> tuple[list[torch.Tensor], dict[str, float]]:
-    """Program the devices of every layer to its trained weights, then read them back with conductance error.
-
-    Each layer gets its own cell (its neuron's amplifier gain), scaled so the largest weight sits 10 % inside the
-    device window; ``config.cell`` picks one device against a reference or a differential pair per weight.
-    """
-    g = torch.Generator().manual_seed(20_000 + seed)
-    cells = [make_cell(config.cell, device, w_max=float(w.abs().max()) / 0.9) for w in weights]
-    targets = torch.cat(
-        [c.target_conductances(w.double()).reshape(-1) for c, w in zip(cells, weights, strict=True)]
-    )
-    state = device.init_state((len(targets),), g)
-    verify = VerifyConfig(
-        tolerance=config.tolerance,
-        max_pulses=config.max_pulses,
-        reset=reset,
-        reset_duration_s=config.reset_duration_s,
-        read_time_s=config.read_time_s,
-    )
-    state, report = program_and_verify(device, state, targets, verify, g)
-    conductance = device.conductance(state)
-    conductance = conductance * (
-        1 + conductance_error * torch.randn(conductance.shape, generator=g, dtype=conductance.dtype)
-    )
-    result, start = [], 0
-    for cell, w in zip(cells, weights, strict=True):
-        n = cell.devices_per_weight * w.numel()
-        read = conductance[start : start + n].reshape(cell.devices_per_weight, *w.shape)
-        result.append(cell.weight(read).float())
-        start += n
-    return result, report.summary()
-
-
 def _mean_std(values: list[float]) -> tuple[float, float]:
     array = np.asarray(values, dtype=float)
     return float(array.mean()), float(array.std(ddof=1)) if len(array) > 1 else 0.0
 
 
-def _device(name: str, config: OnChip3x3Config) -> DeviceModel:
-    if not hasattr(get_device(name), "hold"):
-        raise ValueError(f"{name!r} is not a time-domain memristor preset (needs reset support)")
-    return get_device(name, d2d_std=config.device_d2d_std, series_resistance_ohm=config.series_resistance_ohm)
+class _Study:
+    """Shared state of one run: the configuration, its trained weights and the board's timing and power."""
+
+    def __init__(self, config: OnChip3x3Config) -> None:
+        self.config = config
+        self.seeds = list(range(config.seeds))
+        self.time_scale = config.time_scale
+        self.system_power_w = config.system_power_w
+        self._trained: dict[tuple[float, int], list[torch.Tensor]] = {}
+        self._chips: dict[tuple, tuple] = {}
+        self._devices: dict[tuple[str, float], DeviceModel] = {}
+
+    def device(self, name: str, d2d: bool = True) -> DeviceModel:
+        base = get_device(name)
+        if not hasattr(base, "hold"):
+            raise ValueError(f"{name!r} is not a time-domain memristor preset (needs reset support)")
+        p, s = base.params, self.time_scale
+        return get_device(
+            name,
+            d2d_std=self.config.device_d2d_std if d2d else 0.0,
+            series_resistance_ohm=self.config.series_resistance_ohm,
+            tau_s=p.tau_s * s,
+            pulse_width_s=p.pulse_width_s * s,
+            pulse_gap_s=p.pulse_gap_s * s,
+        )
+
+    def verify(self, reset: bool, tolerance: float | None = None) -> VerifyConfig:
+        c = self.config
+        return VerifyConfig(
+            tolerance=c.tolerance if tolerance is None else tolerance,
+            max_pulses=c.max_pulses,
+            reset=reset,
+            reset_duration_s=c.reset_duration_s,
+            read_time_s=c.read_time_s * self.time_scale,
+        )
+
+    def train_kwargs(self, train_noise: float, seed: int, device: DeviceModel) -> dict:
+        c = self.config
+        return dict(
+            hidden=c.hidden,
+            n_train=c.n_train,
+            epochs=c.epochs,
+            lr=c.lr,
+            pixel_noise=c.pixel_noise_train,
+            train_noise=train_noise,
+            noise_model=c.train_noise_model,
+            seed=seed,
+            device=device,
+            cell_kind=c.cell,
+        )
+
+    def trained(self, train_noise: float, seed: int) -> list[torch.Tensor]:
+        key = (train_noise, seed)
+        if key not in self._trained:
+            device = self.device(self.config.sweep_material)
+            self._trained[key] = train_weights(**self.train_kwargs(train_noise, seed, device))
+        return self._trained[key]
+
+    def chip(self, material: str, train_noise: float, seed: int, reset: bool, error: float):
+        """The network trained with ``train_noise`` programmed into ``material``, drifted by ``error``.
+
+        Programming is cached per (material, training noise, seed, reset, time scale): sweeps over the conductance
+        error or the input noise reuse one programmed chip and draw only its drift.
+        """
+        key = (material, train_noise, seed, reset, self.time_scale)
+        if key not in self._chips:
+            if (material, self.time_scale) not in self._devices:
+                self._devices[(material, self.time_scale)] = self.device(material)
+            self._chips[key] = program_chip(
+                self._devices[(material, self.time_scale)],
+                self.trained(train_noise, seed),
+                cell_kind=self.config.cell,
+                verify=self.verify(reset),
+                seed=seed,
+            )
+        base, report = self._chips[key]
+        chip = base.copy()
+        drift(chip, error, self.config.error_persistence)
+        report = {**report, "device_energy_j": report["energy_j"]}
+        report["energy_j"] += self.system_power_w * report["time_s"]
+        return chip, report
+
+    def chip_accuracy(
+        self, train_noise: float, seed: int, error: float, input_noise: float | None = None
+    ) -> float:
+        chip, _ = self.chip(self.config.sweep_material, train_noise, seed, False, error)
+        noise = self.config.input_noise if input_noise is None else input_noise
+        return accuracy(chip.weights(), noise, self.config.n_test, seed)
 
 
-def device_characteristics(config: OnChip3x3Config):
+# parts ------------------------------------------------------------------------------------------------------------
+def device_characteristics(study: _Study):
     """I–V loops of each material at several sine frequencies, and its response to 30 SET then 30 RESET pulses."""
     from ..devices.mss import sine_waveform
 
+    config = study.config
     rows, loops, traces = [], {}, {}
     for name in config.materials:
-        device = _device(name, config.model_copy(update={"device_d2d_std": 0.0}))
+        device = study.device(name, d2d=False)
         for f in config.iv_frequencies_hz:
             t, v = sine_waveform(config.iv_amplitude_v, f, 2.0 / f, 1.0 / (f * 1000))
             result = device.apply_waveform(device.init_state((1,)), t, v, record=True)
@@ -194,11 +277,14 @@ def device_characteristics(config: OnChip3x3Config):
     return rows, plots.iv_loops(loops), plots.pulse_traces(traces)
 
 
-def verify_statistics(config: OnChip3x3Config) -> list[dict]:
+def verify_statistics(study: _Study) -> list[dict]:
     """Program-and-verify of many devices to random mid-window targets at several tolerances, per material."""
+    from ..tiles.programming import program_and_verify
+
+    config = study.config
     rows = []
     for name in config.materials:
-        device = _device(name, config)
+        device = study.device(name)
         g = torch.Generator().manual_seed(1)
         state = device.init_state((config.verify_devices,), g)
         low, high = device.g_min_s, device.g_max_s
@@ -207,40 +293,146 @@ def verify_statistics(config: OnChip3x3Config) -> list[dict]:
             low + 0.05 * span, high - 0.05 * span, generator=g
         )
         for tolerance in config.verify_tolerances:
-            verify = VerifyConfig(
-                tolerance=tolerance, max_pulses=config.max_pulses, read_time_s=config.read_time_s
-            )
-            _, report = program_and_verify(device, state, targets, verify, g)
+            _, report = program_and_verify(device, state, targets, study.verify(False, tolerance), g)
             rows.append({"material": name, "tolerance": tolerance, **report.summary()})
     return rows
 
 
-def run(config: OnChip3x3Config, run_dir: Path | None = None, resume: bool = False) -> Results:
-    torch.set_num_threads(config.threads)
-    tables: dict[str, list[dict]] = {}
-    figures: dict = {}
-    summary: dict = {}
-    seeds = list(range(config.seeds))
-    trained = {s: train_weights(config, config.train_noise, s) for s in seeds}
-    summary["software_clean_accuracy"] = _mean_std(
-        [accuracy(trained[s], 0.0, config.n_test, s) for s in seeds]
-    )[0]
-    summary["software_noisy_accuracy"] = _mean_std(
-        [accuracy(trained[s], config.input_noise, config.n_test, s) for s in seeds]
-    )[0]
+def calibrate(study: _Study) -> dict:
+    """Fit the time scale and system power so the calibration material's mean time and energy hit the targets."""
+    c = study.config
+    study.time_scale, study.system_power_w = 1.0, 0.0
+    reports = [
+        study.chip(c.calibration_material, c.train_noise, s, c.calibration_reset, c.conductance_error)[1]
+        for s in study.seeds
+    ]
+    raw_time = float(np.mean([r["time_s"] for r in reports]))
+    raw_energy = float(np.mean([r["energy_j"] for r in reports]))
+    scale = c.calibration_time_s / raw_time
+    power = (c.calibration_energy_j - scale * raw_energy) / c.calibration_time_s
+    if power < 0:
+        raise ValueError(
+            f"calibration_energy_j ({c.calibration_energy_j} J) is below what the devices alone dissipate "
+            f"({scale * raw_energy:.3g} J at time scale {scale:.3g}): lower the preset's conductances instead"
+        )
+    study.time_scale, study.system_power_w = scale, power
+    return {
+        "material": c.calibration_material,
+        "reset": c.calibration_reset,
+        "target_time_s": c.calibration_time_s,
+        "target_energy_j": c.calibration_energy_j,
+        "raw_time_s": raw_time,
+        "raw_energy_j": raw_energy,
+        "time_scale": scale,
+        "system_power_w": power,
+        "device_energy_share": scale * raw_energy / c.calibration_energy_j,
+    }
 
-    steps = len(config.materials) * 2 * config.seeds * ("materials" in config.parts)
-    for part, levels in (
-        ("train-noise", config.train_noise_levels),
-        ("conductance-error", config.conductance_error_levels),
-        ("input-noise", config.input_noise_levels),
-    ):
-        steps += len(levels) * config.seeds * (part in config.parts)
-    if "device-iv" in config.parts:
-        tables["device_iv"], figures["device_iv"], figures["pulse_response"] = device_characteristics(config)
-    if "verify-stats" in config.parts:
-        rows = verify_statistics(config)
-        tables["verify_stats"] = rows
+
+def materials(study: _Study, advance) -> list[dict]:
+    c = study.config
+    rows = []
+    for name in c.materials:
+        for reset in (False, True):
+            per_seed = []
+            for s in study.seeds:
+                chip, report = study.chip(name, c.train_noise, s, reset, c.conductance_error)
+                per_seed.append({**report, "accuracy": accuracy(chip.weights(), c.input_noise, c.n_test, s)})
+                advance()
+            row = {"material": name, "reset": reset}
+            for key in ("accuracy", "time_s", "energy_j", "device_energy_j", "pulses", "converged_fraction"):
+                row[key], row[f"{key}_std"] = _mean_std([r[key] for r in per_seed])
+            row["devices"] = per_seed[0]["devices"]
+            rows.append(row)
+    return rows
+
+
+def sweep(study: _Study, part: str, advance) -> list[dict]:
+    """Accuracy against one swept level, for the default training noise and (conductance error) without it."""
+    c = study.config
+
+    def evaluate(level: float, s: int, train_noise: float) -> float:
+        if part == "train-noise":
+            return study.chip_accuracy(level, s, c.conductance_error)
+        if part == "conductance-error":
+            return study.chip_accuracy(train_noise, s, level)
+        return study.chip_accuracy(train_noise, s, c.conductance_error, level)
+
+    levels = {
+        "train-noise": c.train_noise_levels,
+        "conductance-error": c.conductance_error_levels,
+        "input-noise": c.input_noise_levels,
+    }[part]
+    series = [c.train_noise] + ([0.0] if part == "conductance-error" and c.train_noise != 0 else [])
+    rows = []
+    for level in levels:
+        row: dict = {"level": level}
+        for i, train_noise in enumerate(series):
+            values = [evaluate(level, s, train_noise) for s in study.seeds]
+            suffix = "" if i == 0 else "_untrained_noise"
+            row[f"accuracy{suffix}"], row[f"accuracy{suffix}_std"] = _mean_std(values)
+        advance()
+        rows.append(row)
+    return rows
+
+
+def retraining(study: _Study, advance) -> list[dict]:
+    """Program, drift by the conductance error, then retrain chip-in-the-loop when the chip falls behind."""
+    c = study.config
+    device = study.device(c.sweep_material)
+    verify = study.verify(False)
+    rows = []
+    for level in c.retrain_levels:
+        before, after, retrained, pulses, time_s, energy_j = [], [], [], [], [], []
+        for s in study.seeds:
+            weights = study.trained(c.train_noise, s)
+            chip, _ = study.chip(c.sweep_material, c.train_noise, s, False, level)
+            before.append(accuracy(chip.weights(), c.input_noise, c.n_test, s))
+            x, y = pattern_samples(
+                c.n_train, c.pixel_noise_train, generator=torch.Generator().manual_seed(30_000 + s)
+            )
+            chip_calibration = float(
+                ((forward(x, chip.weights()).squeeze(1) > 0).long() == y).double().mean()
+            )
+            software_calibration = float(((forward(x, weights).squeeze(1) > 0).long() == y).double().mean())
+            cost = {"pulses": 0, "time_s": 0.0, "energy_j": 0.0}
+            if chip_calibration < software_calibration - c.retrain_margin:
+                train = study.train_kwargs(c.train_noise, 40_000 + s, device)
+                train.update(epochs=c.retrain_epochs, lr=c.retrain_lr)
+                cost = retrain_chip(
+                    chip,
+                    weights,
+                    verify=verify,
+                    conductance_error=level,
+                    error_persistence=c.error_persistence,
+                    train=train,
+                )
+                cost["energy_j"] += study.system_power_w * cost["time_s"]
+            retrained.append(float(cost["pulses"] > 0 or cost["time_s"] > 0))
+            after.append(accuracy(chip.weights(), c.input_noise, c.n_test, s))
+            pulses.append(cost["pulses"])
+            time_s.append(cost["time_s"])
+            energy_j.append(cost["energy_j"])
+            advance()
+        row = {"conductance_error": level}
+        for key, values in (
+            ("accuracy_before", before),
+            ("accuracy_after", after),
+            ("retrained_fraction", retrained),
+            ("retrain_pulses", pulses),
+            ("retrain_time_s", time_s),
+            ("retrain_energy_j", energy_j),
+        ):
+            row[key], row[f"{key}_std"] = _mean_std(values)
+        rows.append(row)
+    return rows
+
+
+# figures ----------------------------------------------------------------------------------------------------------
+def _figures(tables: dict[str, list[dict]], config: OnChip3x3Config) -> dict:
+    figures = {}
+    if "verify_stats" in tables:
+        rows = tables["verify_stats"]
         figures["verify_stats"] = plots.sweep_xy(
             [r["tolerance"] for r in rows],
             {m: [r["mean_pulses"] for r in rows if r["material"] == m] for m in config.materials},
@@ -248,98 +440,158 @@ def run(config: OnChip3x3Config, run_dir: Path | None = None, resume: bool = Fal
             "mean pulses per device",
             log_x=True,
         )
-        summary["verify_converged_fraction"] = {
-            f"{r['material']}@{r['tolerance']}": r["converged_fraction"] for r in rows
-        }
-    with progress_bar() as progress:
-        task = progress.add_task("onchip-3x3", total=steps)
-
-        if "materials" in config.parts:
-            rows = []
-            for name in config.materials:
-                device = _device(name, config)
-                for reset in (False, True):
-                    per_seed = []
-                    for s in seeds:
-                        hw, report = hardware_weights(
-                            device, trained[s], config, reset, config.conductance_error, s
-                        )
-                        per_seed.append(
-                            {**report, "accuracy": accuracy(hw, config.input_noise, config.n_test, s)}
-                        )
-                        progress.advance(task)
-                    row = {"material": name, "reset": reset}
-                    for key in ("accuracy", "time_s", "energy_j", "pulses", "converged_fraction", "devices"):
-                        row[key], row[f"{key}_std"] = _mean_std([r[key] for r in per_seed])
-                    rows.append(row)
-                    mode = "reset" if reset else "no_reset"
-                    summary[f"{name}/{mode}"] = {
-                        "accuracy": row["accuracy"],
-                        "training_time_s": row["time_s"],
-                        "energy_j": row["energy_j"],
-                        "pulses": row["pulses"],
-                    }
-            tables["materials"] = rows
-            no_reset = {r["material"]: r for r in rows if not r["reset"]}
-            with_reset = {r["material"]: r for r in rows if r["reset"]}
-            summary["reset_time_factor"] = {
-                m: with_reset[m]["time_s"] / no_reset[m]["time_s"] for m in no_reset
-            }
-            summary["reset_energy_factor"] = {
-                m: with_reset[m]["energy_j"] / no_reset[m]["energy_j"] for m in no_reset
-            }
-            figures["materials"] = plots.grouped_bars(
-                [r["material"] for r in rows if not r["reset"]],
+    if "materials" in tables:
+        rows = tables["materials"]
+        names = [r["material"] for r in rows if not r["reset"]]
+        for key, label in (("time_s", "time (s)"), ("energy_j", "energy (J)")):
+            figures[f"materials_{key.split('_')[0]}"] = plots.grouped_bars(
+                names,
                 {
-                    "time, no reset (s)": [r["time_s"] for r in rows if not r["reset"]],
-                    "time, reset (s)": [r["time_s"] for r in rows if r["reset"]],
+                    f"{label}, no reset": [r[key] for r in rows if not r["reset"]],
+                    f"{label}, 200 ms reset": [r[key] for r in rows if r["reset"]],
                 },
-                "programming time of the 30 memristors",
+                f"programming {label.split()[0]} of the network",
             )
-
-        device = _device(config.sweep_material, config)
-
-        def sweep(part: str, levels: list[float], evaluate) -> None:
-            rows = []
-            for level in levels:
-                values = []
-                for s in seeds:
-                    values.append(evaluate(level, s))
-                    progress.advance(task)
-                mean, std = _mean_std(values)
-                rows.append({"level": level, "accuracy": mean, "accuracy_std": std})
-            tables[part] = rows
-            figures[part] = plots.sweep(
+    for part in ("train-noise", "conductance-error", "input-noise"):
+        if part in tables:
+            rows = tables[part]
+            series = {f"σ_train = {config.train_noise:g}": ("accuracy", "accuracy_std")}
+            if "accuracy_untrained_noise" in rows[0]:
+                series["σ_train = 0"] = ("accuracy_untrained_noise", "accuracy_untrained_noise_std")
+            figures[part] = plots.sweep_series(
                 [r["level"] for r in rows],
-                [r["accuracy"] for r in rows],
-                [r["accuracy_std"] for r in rows],
-                part,
+                {label: ([r[m] for r in rows], [r[s] for r in rows]) for label, (m, s) in series.items()},
+                f"{part} (relative σ)",
             )
+    if "retraining" in tables:
+        rows = tables["retraining"]
+        figures["retraining"] = plots.grouped_bars(
+            [f"{r['conductance_error']:g}" for r in rows],
+            {
+                "before retraining": [100 * r["accuracy_before"] for r in rows],
+                "after retraining": [100 * r["accuracy_after"] for r in rows],
+            },
+            "accuracy (%) against conductance error",
+        )
+    return figures
+
+
+def _summarize(tables: dict[str, list[dict]], calibration: dict | None) -> dict:
+    summary: dict = {}
+    if calibration is not None:
+        summary["calibration"] = calibration
+    if "verify_stats" in tables:
+        summary["verify_converged_fraction"] = {
+            f"{r['material']}@{r['tolerance']}": r["converged_fraction"] for r in tables["verify_stats"]
+        }
+    if "materials" in tables:
+        rows = tables["materials"]
+        for r in rows:
+            summary[f"{r['material']}/{'reset' if r['reset'] else 'no_reset'}"] = {
+                "accuracy": r["accuracy"],
+                "training_time_s": r["time_s"],
+                "energy_j": r["energy_j"],
+                "device_energy_j": r["device_energy_j"],
+                "pulses": r["pulses"],
+            }
+        no_reset = {r["material"]: r for r in rows if not r["reset"]}
+        with_reset = {r["material"]: r for r in rows if r["reset"]}
+        summary["reset_time_factor"] = {m: with_reset[m]["time_s"] / no_reset[m]["time_s"] for m in no_reset}
+        summary["reset_energy_factor"] = {
+            m: with_reset[m]["energy_j"] / no_reset[m]["energy_j"] for m in no_reset
+        }
+        summary["fastest_material"] = min(no_reset.values(), key=lambda r: r["time_s"])["material"]
+        summary["least_energy_material"] = min(no_reset.values(), key=lambda r: r["energy_j"])["material"]
+    for part in ("train-noise", "conductance-error", "input-noise"):
+        if part in tables:
+            rows = tables[part]
             summary[f"{part}_best_level"] = max(rows, key=lambda r: r["accuracy"])["level"]
             summary[f"{part}_accuracy"] = {str(r["level"]): r["accuracy"] for r in rows}
+            if "accuracy_untrained_noise" in rows[0]:
+                summary[f"{part}_accuracy_untrained_noise"] = {
+                    str(r["level"]): r["accuracy_untrained_noise"] for r in rows
+                }
+    if "retraining" in tables:
+        summary["retraining"] = {
+            str(r["conductance_error"]): {"before": r["accuracy_before"], "after": r["accuracy_after"]}
+            for r in tables["retraining"]
+        }
+    return summary
 
-        if "train-noise" in config.parts:
 
-            def by_train_noise(level: float, s: int) -> float:
-                hw, _ = hardware_weights(
-                    device, train_weights(config, level, s), config, False, config.conductance_error, s
+def run(config: OnChip3x3Config, run_dir: Path | None = None, resume: bool = False) -> Results:
+    """Run the chosen parts in order; with ``run_dir`` each finished part is checkpointed and ``resume`` reuses it."""
+    torch.set_num_threads(config.threads)
+    study = _Study(config)
+    tables: dict[str, list[dict]] = {}
+    figures: dict = {}
+    calibration = None
+    summary_extra = {
+        "software_clean_accuracy": _mean_std(
+            [accuracy(study.trained(config.train_noise, s), 0.0, config.n_test, s) for s in study.seeds]
+        )[0],
+        "software_noisy_accuracy": _mean_std(
+            [
+                accuracy(study.trained(config.train_noise, s), config.input_noise, config.n_test, s)
+                for s in study.seeds
+            ]
+        )[0],
+    }
+    counts = {
+        "materials": 2 * len(config.materials) * config.seeds,
+        "train-noise": len(config.train_noise_levels),
+        "conductance-error": len(config.conductance_error_levels),
+        "input-noise": len(config.input_noise_levels),
+        "retraining": len(config.retrain_levels) * config.seeds,
+    }
+    with progress_bar() as progress:
+        task = progress.add_task("onchip-3x3", total=sum(counts.get(p, 1) for p in config.parts))
+
+        def advance() -> None:
+            progress.advance(task)
+
+        for part in PARTS:
+            if part not in config.parts:
+                continue
+            if part == "device-iv":
+                tables["device_iv"], figures["device_iv"], figures["pulse_response"] = device_characteristics(
+                    study
                 )
-                return accuracy(hw, config.input_noise, config.n_test, s)
-
-            sweep("train-noise", config.train_noise_levels, by_train_noise)
-        if "conductance-error" in config.parts:
-
-            def by_conductance_error(level: float, s: int) -> float:
-                hw, _ = hardware_weights(device, trained[s], config, False, level, s)
-                return accuracy(hw, config.input_noise, config.n_test, s)
-
-            sweep("conductance-error", config.conductance_error_levels, by_conductance_error)
-        if "input-noise" in config.parts:
-
-            def by_input_noise(level: float, s: int) -> float:
-                hw, _ = hardware_weights(device, trained[s], config, False, config.conductance_error, s)
-                return accuracy(hw, level, config.n_test, s)
-
-            sweep("input-noise", config.input_noise_levels, by_input_noise)
-
+                advance()
+                continue
+            path = run_dir / "parts" / f"{part}.pt" if run_dir is not None else None
+            if resume and path is not None and path.exists():
+                saved = torch.load(path, weights_only=True)
+                if part == "calibration":
+                    calibration = saved["calibration"]
+                    study.time_scale, study.system_power_w = (
+                        calibration["time_scale"],
+                        calibration["system_power_w"],
+                    )
+                else:
+                    tables[saved["name"]] = saved["rows"]
+                progress.advance(task, counts.get(part, 1))
+                continue
+            if part == "calibration":
+                calibration = calibrate(study)
+                advance()
+                saved = {"calibration": calibration}
+            else:
+                name = part.replace("verify-stats", "verify_stats")
+                if part == "verify-stats":
+                    tables[name] = verify_statistics(study)
+                    advance()
+                elif part == "materials":
+                    tables[name] = materials(study, advance)
+                elif part == "retraining":
+                    tables[name] = retraining(study, advance)
+                else:
+                    tables[name] = sweep(study, part, advance)
+                saved = {"name": name, "rows": tables[name]}
+            if path is not None:
+                save_checkpoint(saved, path)
+    figures.update(_figures(tables, config))
+    summary = {**summary_extra, **_summarize(tables, calibration)}
+    if calibration is None:
+        summary["board"] = {"time_scale": study.time_scale, "system_power_w": study.system_power_w}
     return Results(summary=summary, tables=tables, figures=figures)

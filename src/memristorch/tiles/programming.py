@@ -135,11 +135,10 @@ def program_and_verify(
             amplitude = torch.where(
                 same, (amplitude + config.ispp_step_v).clamp(max=config.ispp_max_v), nominal
             )
-            energy += device.pulse_energy_j(state, direction, amplitude_v=amplitude).double()
-            state = device.apply_pulses(state, direction, generator, amplitude_v=amplitude)
+            state, pulse_energy = device.pulse_with_energy(state, direction, generator, amplitude_v=amplitude)
         else:
-            energy += device.pulse_energy_j(state, direction).double()
-            state = device.apply_pulses(state, direction, generator)
+            state, pulse_energy = device.pulse_with_energy(state, direction, generator)
+        energy += pulse_energy.double()
         last_direction = torch.where(active, direction, last_direction)
         pulses += active.long()
     time += pulses.double() * period + reads.double() * config.read_time_s
