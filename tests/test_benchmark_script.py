@@ -29,3 +29,16 @@ def test_bnn_benchmark_reports_ratio_and_equality():
         check=True,
     ).stdout
     assert re.search(r"packed / float inference time: \d+\.\d+x; outputs bit-for-bit equal: True", out), out
+
+
+def test_mss_benchmark_reports_ratio_and_agrees_with_plain_torch():
+    script = SCRIPT.parent / "bench_mss.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "--devices", "2000", "--steps", "50"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert re.search(r"memristorch / plain = \d+\.\d+", out), out
+    match = re.search(r"max \|Δx\| ([0-9.e+-]+), max relative Δenergy ([0-9.e+-]+)", out)
+    assert match and float(match.group(1)) < 1e-9 and float(match.group(2)) < 1e-9, out
