@@ -16,7 +16,9 @@ import torch
 from memristorch.devices.mss import MSSDevice, sine_waveform
 
 
-def plain_torch(state: dict, t: torch.Tensor, v: torch.Tensor, vt: float) -> tuple[torch.Tensor, torch.Tensor]:
+def plain_torch(
+    state: dict, t: torch.Tensor, v: torch.Tensor, vt: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The same integration written directly in PyTorch: the reference the model's overhead is measured against."""
     x = state["x"].clone()
     g_on, g_off = 1.0 / state["r_on_ohm"], 1.0 / state["r_off_ohm"]

@@ -128,7 +128,11 @@ def test_interrupted_study_resumes_from_its_finished_parts(tmp_path, monkeypatch
     import memristorch.experiments.onchip_3x3 as onchip
 
     config = OnChip3x3Config(
-        seeds=2, epochs=50, n_test=200, materials=["knowm-cr"], parts=["calibration", "materials", "input-noise"]
+        seeds=2,
+        epochs=50,
+        n_test=200,
+        materials=["knowm-cr"],
+        parts=["calibration", "materials", "input-noise"],
     )
     first = run(config, tmp_path)
     assert (tmp_path / "parts" / "calibration.pt").exists() and (tmp_path / "parts" / "materials.pt").exists()
