@@ -189,6 +189,8 @@ def test_series_resistor_slows_switching_and_costs_source_energy():
 def test_series_rejects_diode_path():
     with pytest.raises(ValueError, match="series_resistance_ohm"):
         MSSParams(series_resistance_ohm=100.0, phi=0.8)
+    with pytest.raises(ValueError, match="n_switches"):
+        MSSParams(series_resistance_ohm=100.0, n_switches=1000)
 
 
 def test_float32_devices_stay_float32_and_frozen_switching_is_finite():

@@ -101,6 +101,11 @@ class MSSParams:
             raise ValueError(
                 "series_resistance_ohm > 0 needs phi = 1 (a diode path in series has no closed-form divider)"
             )
+        if self.series_resistance_ohm > 0 and self.n_switches is not None:
+            raise ValueError(
+                "series_resistance_ohm > 0 needs n_switches = None (stochastic switching behind a series resistor "
+                "is not modelled; set series_resistance_ohm = 0 for cycle-to-cycle noise)"
+            )
         if (
             isinstance(self.series_substeps, bool)
             or not isinstance(self.series_substeps, int)

@@ -88,6 +88,8 @@ PRESETS: dict[str, Preset] = {
         # the study's qualitative findings: ±1 V programming on the Knowm board's 5 ms period (1 ms pulse + 4 ms
         # gap), switching slow enough (τ of tens of ms) that one pulse moves G by a few percent; Cr starts
         # (as-fabricated) mid-window, so most targets lie a few pulses away; C switches slowest.
+        # `memristorch run onchip-3x3` calibrates them to the study's Cr figures with two stated knobs (a common
+        # time scale of τ, pulse and read times, and a set-up power); the presets themselves stay uncalibrated.
         Preset(
             "knowm-w",
             "Knowm M-SDC, tungsten: R_on 1 kΩ, R_off 10 kΩ, V_on/off 0.2 V, τ 20 ms, starts near HRS "

@@ -81,6 +81,12 @@ class OnChip3x3Config(BaseModel):
         "the source's: device plus resistor (science.md §14.3)",
     )
     device_d2d_std: float = Field(0.1, ge=0, le=1, description="log-normal D2D spread of every MSS parameter")
+    n_switches: int | None = Field(
+        None,
+        ge=1,
+        description="metastable switches per device for stochastic (binomial) switching, i.e. cycle-to-cycle "
+        "noise of every pulse; None = mean-field model",
+    )
     seeds: int = Field(5, ge=1, le=100)
     hidden: int = Field(3, ge=1, le=64)
     n_train: int = Field(200, ge=2)
@@ -111,6 +117,12 @@ class OnChip3x3Config(BaseModel):
         "(the rest is drawn afresh at every programming); placeholder — calibrate",
     )
     tolerance: float = Field(0.05, gt=0, lt=1)
+    ispp_step_v: float = Field(
+        0.0,
+        ge=0,
+        description="incremental-step programming: amplitude step per same-direction pulse (0 = fixed)",
+    )
+    ispp_max_v: float = Field(2.0, gt=0, description="amplitude ceiling of incremental-step programming")
     max_pulses: int = Field(200, ge=1, description="pulse cap per device (C, the slowest preset, needs ~100)")
     read_time_s: float = Field(1e-3, ge=0, description="per verify read; placeholder — calibrate")
     reset_duration_s: float = Field(0.2, gt=0, description="initial reset pulse (study: 200 ms)")
@@ -175,6 +187,7 @@ class _Study:
             name,
             d2d_std=self.config.device_d2d_std if d2d else 0.0,
             series_resistance_ohm=self.config.series_resistance_ohm,
+            n_switches=self.config.n_switches,
             tau_s=p.tau_s * s,
             pulse_width_s=p.pulse_width_s * s,
             pulse_gap_s=p.pulse_gap_s * s,
@@ -188,6 +201,8 @@ class _Study:
             reset=reset,
             reset_duration_s=c.reset_duration_s,
             read_time_s=c.read_time_s * self.time_scale,
+            ispp_step_v=c.ispp_step_v,
+            ispp_max_v=c.ispp_max_v,
         )
 
     def train_kwargs(self, train_noise: float, seed: int, device: DeviceModel) -> dict:
@@ -489,8 +504,11 @@ def _summarize(tables: dict[str, list[dict]], calibration: dict | None) -> dict:
         for r in rows:
             summary[f"{r['material']}/{'reset' if r['reset'] else 'no_reset'}"] = {
                 "accuracy": r["accuracy"],
+                "accuracy_std": r["accuracy_std"],
                 "training_time_s": r["time_s"],
+                "training_time_s_std": r["time_s_std"],
                 "energy_j": r["energy_j"],
+                "energy_j_std": r["energy_j_std"],
                 "device_energy_j": r["device_energy_j"],
                 "pulses": r["pulses"],
             }
