@@ -146,6 +146,8 @@ def test_interrupted_study_resumes_from_its_finished_parts(tmp_path, monkeypatch
     resumed = run(config, tmp_path, resume=True)
     assert resumed.summary == first.summary
     assert resumed.tables == first.tables
+    with pytest.raises(ValueError, match="another configuration"):
+        run(config.model_copy(update={"seeds": 3}), tmp_path, resume=True)
 
 
 def test_cli_rejects_a_pulse_count_preset_as_material(tmp_path):

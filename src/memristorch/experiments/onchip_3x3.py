@@ -555,6 +555,8 @@ def run(config: OnChip3x3Config, run_dir: Path | None = None, resume: bool = Fal
             ]
         )[0],
     }
+    # a part's results depend on every field but the list of parts and the thread count
+    fingerprint = config.model_dump_json(exclude={"parts", "threads"})
     counts = {
         "materials": 2 * len(config.materials) * config.seeds,
         "train-noise": len(config.train_noise_levels),
@@ -580,6 +582,11 @@ def run(config: OnChip3x3Config, run_dir: Path | None = None, resume: bool = Fal
             path = run_dir / "parts" / f"{part}.pt" if run_dir is not None else None
             if resume and path is not None and path.exists():
                 saved = torch.load(path, weights_only=True)
+                if saved.get("config") != fingerprint:
+                    raise ValueError(
+                        f"{path} was written with another configuration; resume with the same settings or use a "
+                        "new --out folder"
+                    )
                 if part == "calibration":
                     calibration = saved["calibration"]
                     study.time_scale, study.system_power_w = (
@@ -607,7 +614,7 @@ def run(config: OnChip3x3Config, run_dir: Path | None = None, resume: bool = Fal
                     tables[name] = sweep(study, part, advance)
                 saved = {"name": name, "rows": tables[name]}
             if path is not None:
-                save_checkpoint(saved, path)
+                save_checkpoint({**saved, "config": fingerprint}, path)
     figures.update(_figures(tables, config))
     summary = {**summary_extra, **_summarize(tables, calibration)}
     if calibration is None:

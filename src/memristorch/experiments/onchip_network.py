@@ -140,15 +140,8 @@ class Chip:
 
     def weights(self) -> list[torch.Tensor]:
         """The weights the chip computes with now (its conductances through the layer cells)."""
-        conductance = self.device.conductance(self.state)
-        result, start = [], 0
-        for cell, shape in zip(self.cells, self.shapes, strict=True):
-            n = cell.devices_per_weight * shape.numel()
-            result.append(
-                cell.weight(conductance[start : start + n].reshape(cell.devices_per_weight, *shape)).float()
-            )
-            start += n
-        return result
+        parts = self.split(self.device.conductance(self.state))
+        return [cell.weight(part).float() for cell, part in zip(self.cells, parts, strict=True)]
 
     def copy(self) -> Chip:
         """An independent copy (the state tensors are never changed in place; the generator is cloned)."""
