@@ -189,8 +189,32 @@ def test_series_resistor_slows_switching_and_costs_source_energy():
 def test_series_rejects_diode_path():
     with pytest.raises(ValueError, match="series_resistance_ohm"):
         MSSParams(series_resistance_ohm=100.0, phi=0.8)
-    with pytest.raises(ValueError, match="n_switches"):
-        MSSParams(series_resistance_ohm=100.0, n_switches=1000)
+
+
+def test_stochastic_switching_behind_a_series_resistor():
+    kw = {"pulse_width_s": 10e-6, "pulse_gap_s": 0.0, "set_voltage_v": 0.4, "n_switches": 1000}
+    free = MSSDevice(**kw)
+    tiny = MSSDevice(**kw, series_resistance_ohm=1e-6)
+    behind = MSSDevice(**kw, series_resistance_ohm=1000.0)
+    mean_behind = MSSDevice(**{**kw, "n_switches": None}, series_resistance_ohm=1000.0)
+    n = 20_000
+    pulses = torch.full((n,), 5.0)
+    state = free.init_state((n,))
+    free_x = free.apply_pulses(state, pulses, torch.Generator().manual_seed(1))["x"]
+    tiny_x = tiny.apply_pulses(state, pulses, torch.Generator().manual_seed(2))["x"]
+    # per-sub-step noise adds up to the per-pulse binomial spread: a vanishing resistor gives the same statistics
+    assert tiny_x.mean().item() == pytest.approx(free_x.mean().item(), abs=2e-3)
+    assert tiny_x.std().item() == pytest.approx(free_x.std().item(), rel=0.05)
+    # behind 1 kΩ the noisy devices scatter around the mean-field trajectory, reproducibly for a seed
+    after, energy = behind.pulse_with_energy(state, pulses, torch.Generator().manual_seed(3))
+    again = behind.apply_pulses(state, pulses, torch.Generator().manual_seed(3))
+    torch.testing.assert_close(after["x"], again["x"], rtol=0, atol=0)
+    expected = mean_behind.apply_pulses(state, pulses)["x"][0].item()
+    assert after["x"].mean().item() == pytest.approx(expected, abs=2e-3)
+    assert 0.2 / math.sqrt(1000) < after["x"].std().item() < 0.6 / math.sqrt(1000)
+    # energy of each noisy trajectory is close to the noise-free one
+    noise_free = behind.pulse_energy_j({k: v[:1] for k, v in state.items()}, pulses[:1])
+    assert energy.mean().item() == pytest.approx(noise_free.item(), rel=0.02)
 
 
 def test_float32_devices_stay_float32_and_frozen_switching_is_finite():

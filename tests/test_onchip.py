@@ -195,12 +195,12 @@ def test_differential_cells_use_two_devices_per_weight():
 
 def test_cycle_to_cycle_noise_and_incremental_amplitude_options():
     base = dict(seeds=1, epochs=50, n_test=200, materials=["knowm-cr"], parts=["materials"])
-    noisy = run(OnChip3x3Config(**base, n_switches=2000, series_resistance_ohm=0.0)).tables["materials"][0]
+    noisy = run(OnChip3x3Config(**base, n_switches=2000)).tables["materials"][0]  # behind the 1 kΩ resistor
     assert noisy["converged_fraction"] == 1.0
     ispp = run(OnChip3x3Config(**base, ispp_step_v=0.1)).tables["materials"][0]
     fixed = run(OnChip3x3Config(**base)).tables["materials"][0]
     # the MSS switching rate saturates at 1/τ well above V_on: rising amplitudes cost energy, not pulses
     assert ispp["converged_fraction"] == 1.0 and ispp["pulses"] == fixed["pulses"]
     assert ispp["device_energy_j"] > 1.1 * fixed["device_energy_j"]
-    with pytest.raises(ValueError, match="n_switches"):
-        run(OnChip3x3Config(**base, n_switches=2000))  # not modelled behind the 1 kΩ resistor
+    # cycle-to-cycle noise makes pulses land off their mean: programming takes a different pulse count
+    assert noisy["pulses"] != fixed["pulses"]

@@ -14,7 +14,8 @@ step). A programming pulse train (``n`` pulses of width ``w`` separated by a gap
 so ``n`` periods and the energy they dissipate have closed forms: no loop over pulses.
 
 Optional stochastic switching (``n_switches``): the numbers of switches turning on and off in a step are binomial,
-drawn in their normal approximation, which gives cycle-to-cycle noise. D2D: each device draws its own ``R_on``,
+drawn in their normal approximation, which gives cycle-to-cycle noise; behind a series resistor it is drawn once per
+predictor–corrector sub-step. D2D: each device draws its own ``R_on``,
 ``R_off``, ``V_on``, ``V_off`` and ``τ`` from log-normal spreads at creation. State is float64 by default (``dtype="float32"`` halves memory and time for
 large arrays, at ~1e-7 relative precision of the state).
 """
@@ -100,11 +101,6 @@ class MSSParams:
         if self.series_resistance_ohm > 0 and self.phi < 1.0:
             raise ValueError(
                 "series_resistance_ohm > 0 needs phi = 1 (a diode path in series has no closed-form divider)"
-            )
-        if self.series_resistance_ohm > 0 and self.n_switches is not None:
-            raise ValueError(
-                "series_resistance_ohm > 0 needs n_switches = None (stochastic switching behind a series resistor "
-                "is not modelled; set series_resistance_ohm = 0 for cycle-to-cycle noise)"
             )
         if (
             isinstance(self.series_substeps, bool)
@@ -214,9 +210,15 @@ class MSSDevice(DeviceModel):
         return a, b
 
     def _relax(
-        self, state: DeviceState, voltage_v, duration_s: float, generator: torch.Generator | None
+        self,
+        state: DeviceState,
+        voltage_v,
+        duration_s: float,
+        generator: torch.Generator | None,
+        noisy: bool = True,
     ) -> torch.Tensor:
-        """State after ``duration_s`` at constant voltage: exact mean relaxation, plus binomial noise if asked."""
+        """State after ``duration_s`` at constant voltage: exact mean relaxation, plus binomial noise when the model
+        has ``n_switches`` and ``noisy`` is set."""
         a, b = self._rates(state, voltage_v)
         x = state["x"]
         rate = a + b
@@ -224,7 +226,7 @@ class MSSDevice(DeviceModel):
         decay = torch.exp(-rate * duration_s)
         x_new = x_inf + (x - x_inf) * decay
         n = self.params.n_switches
-        if n is not None:
+        if n is not None and noisy:
             # switches flip independently: on-count and off-count changes are binomial; normal approximation
             p_on = -torch.expm1(-a * duration_s)
             p_off = -torch.expm1(-b * duration_s)
@@ -259,7 +261,7 @@ class MSSDevice(DeviceModel):
         if not bool((steps > 0).all()):
             raise ValueError("times_s must be strictly increasing")
         if self.params.series_resistance_ohm > 0:
-            return self._waveform_series(state, steps, voltages_v, record)
+            return self._waveform_series(state, steps, voltages_v, record, generator)
         if self.params.n_switches is not None or voltages_v.dim() > 1:
             return self._waveform_general(state, steps, voltages_v, record, generator)
         return self._waveform_shared(state, steps, voltages_v.tolist(), record)
@@ -297,34 +299,55 @@ class MSSDevice(DeviceModel):
             return WaveformResult(state, energy, torch.stack(i_trace), torch.stack(x_trace))
         return WaveformResult(state, energy)
 
-    def _series_step(self, state: DeviceState, x: torch.Tensor, v_source, dt: float) -> torch.Tensor:
+    def _series_step(
+        self,
+        state: DeviceState,
+        x: torch.Tensor,
+        v_source,
+        dt: float,
+        generator: torch.Generator | None = None,
+        noisy: bool = True,
+    ) -> torch.Tensor:
         """One step of the device behind the series resistor: predictor at the divider voltage of the start state,
-        corrector at that of the midpoint state (second order), each an exact relaxation at constant voltage."""
+        corrector at that of the midpoint state (second order), each an exact relaxation at constant voltage. With
+        ``n_switches`` the binomial switching noise is drawn once per step, at the corrector's rates."""
         r_s = self.params.series_resistance_ohm
 
         def divided(x_now: torch.Tensor) -> torch.Tensor:
             return v_source / (1.0 + r_s * self.conductance({**state, "x": x_now}))
 
-        predicted = self._relax({**state, "x": x}, divided(x), dt, None)
-        return self._relax({**state, "x": x}, divided(0.5 * (x + predicted)), dt, None)
+        predicted = self._relax({**state, "x": x}, divided(x), dt, None, noisy=False)
+        return self._relax({**state, "x": x}, divided(0.5 * (x + predicted)), dt, generator, noisy)
 
     def _source_current(self, state: DeviceState, x: torch.Tensor, v_source) -> torch.Tensor:
         g = self.conductance({**state, "x": x})
         return v_source * g / (1.0 + self.params.series_resistance_ohm * g)
 
-    def _waveform_series(self, state, steps, voltages_v, record):
+    def _waveform_series(self, state, steps, voltages_v, record, generator):
         """Waveform through the series resistor; energy is the source's, ∫ V_source I dt."""
         return self._waveform_loop(
             state,
             steps,
             voltages_v,
             record,
-            lambda x, v, dt: self._series_step(state, x, v, dt),
+            lambda x, v, dt: self._series_step(state, x, v, dt, generator),
             lambda x, v: self._source_current(state, x, v),
         )
 
-    def _series_pulses(self, state: DeviceState, pulses: torch.Tensor, amplitude_v, width_s=None, gap_s=None):
-        """``|n|`` periods behind the series resistor, pulse by pulse (vectorized over devices): (x, energy)."""
+    def _series_pulses(
+        self,
+        state: DeviceState,
+        pulses: torch.Tensor,
+        amplitude_v,
+        width_s=None,
+        gap_s=None,
+        generator: torch.Generator | None = None,
+        noisy: bool = True,
+    ):
+        """``|n|`` periods behind the series resistor, pulse by pulse (vectorized over devices): (x, energy).
+
+        With ``n_switches`` (and ``noisy``) every sub-step and gap carries binomial switching noise from
+        ``generator``."""
         p = self.params
         width_s = p.pulse_width_s if width_s is None else width_s
         gap_s = p.pulse_gap_s if gap_s is None else gap_s
@@ -341,12 +364,12 @@ class MSSDevice(DeviceModel):
             x_new = x
             power = v_source * self._source_current(state, x_new, v_source)
             for _ in range(p.series_substeps):
-                x_new = self._series_step(state, x_new, v_source, dt)
+                x_new = self._series_step(state, x_new, v_source, dt, generator, noisy)
                 next_power = v_source * self._source_current(state, x_new, v_source)
                 energy = energy + torch.where(active, 0.5 * dt * (power + next_power), 0.0)
                 power = next_power
             if gap_s > 0:
-                x_new = self._relax({**state, "x": x_new}, 0.0, gap_s, None)
+                x_new = self._relax({**state, "x": x_new}, 0.0, gap_s, generator, noisy)
             x = torch.where(active, x_new, x)
             remaining = remaining - active.to(remaining.dtype)
         return x, energy
@@ -445,7 +468,7 @@ class MSSDevice(DeviceModel):
         """``|n|`` pulses (SET if n > 0, RESET if n < 0), each followed by the gap; ``amplitude_v`` overrides the
         magnitude of each device's pulse voltage."""
         if self.params.series_resistance_ohm > 0:
-            return {**state, "x": self._series_pulses(state, pulses, amplitude_v)[0]}
+            return {**state, "x": self._series_pulses(state, pulses, amplitude_v, generator=generator)[0]}
         if self.params.n_switches is None:
             x_n = self._pulse_train(state, pulses, amplitude_v)[0]
             return {**state, "x": x_n.clamp(0.0, 1.0)}
@@ -467,9 +490,11 @@ class MSSDevice(DeviceModel):
     def pulse_energy_j(
         self, state: DeviceState, pulses: torch.Tensor, amplitude_v: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """``Σ ∫ V I dt`` over the pulses, in closed form (the gaps at 0 V dissipate nothing)."""
+        """``Σ ∫ V I dt`` over the pulses, in closed form (the gaps at 0 V dissipate nothing). With stochastic
+        switching this is the energy along a noise-free trajectory; :meth:`pulse_with_energy` gives the energy of the
+        noisy trajectory it also returns."""
         if self.params.series_resistance_ohm > 0:
-            return self._series_pulses(state, pulses, amplitude_v)[1]
+            return self._series_pulses(state, pulses, amplitude_v, noisy=False)[1]
         return self._train_energy(state, self._pulse_train(state, pulses, amplitude_v))
 
     def pulse_with_energy(
@@ -481,7 +506,7 @@ class MSSDevice(DeviceModel):
     ) -> tuple[DeviceState, torch.Tensor]:
         """New state and energy of the pulses, integrating the series-resistor path only once."""
         if self.params.series_resistance_ohm > 0:
-            x, energy = self._series_pulses(state, pulses, amplitude_v)
+            x, energy = self._series_pulses(state, pulses, amplitude_v, generator=generator)
             return {**state, "x": x}, energy
         energy = self.pulse_energy_j(state, pulses, amplitude_v)
         return self.apply_pulses(state, pulses, generator, amplitude_v), energy
@@ -502,13 +527,16 @@ class MSSDevice(DeviceModel):
     def hold(
         self, state: DeviceState, voltage_v: float, duration_s: float
     ) -> tuple[DeviceState, torch.Tensor]:
-        """Hold every device at ``voltage_v`` for ``duration_s`` (e.g. a long RESET): new state and energy (J)."""
+        """Hold every device at ``voltage_v`` for ``duration_s`` (e.g. a long RESET): new state and energy (J).
+
+        Mean-field even with ``n_switches``: a hold long enough to matter ends at a bound of the window, where the
+        binomial switching noise vanishes."""
         check_range("duration_s", duration_s, 0.0, low_inclusive=False)
         ones = torch.ones_like(state["x"])
         amplitude = torch.full_like(state["x"], abs(voltage_v))
         if self.params.series_resistance_ohm > 0:
             sign = 1.0 if voltage_v >= 0 else -1.0
-            x, energy = self._series_pulses(state, ones * sign, amplitude, duration_s, 0.0)
+            x, energy = self._series_pulses(state, ones * sign, amplitude, duration_s, 0.0, noisy=False)
             return {**state, "x": x}, energy
         train = self._pulse_train(state, ones * (1.0 if voltage_v >= 0 else -1.0), amplitude, duration_s, 0.0)
         return {**state, "x": train[0].clamp(0.0, 1.0)}, self._train_energy(state, train)
