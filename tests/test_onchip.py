@@ -1,12 +1,21 @@
 import json
+from pathlib import Path
 
 import pytest
 import torch
 from typer.testing import CliRunner
 
 from memristorch.cli import app
-from memristorch.data.patterns import PLUS_PATTERN, X_PATTERN, pattern_samples
+from memristorch.data.patterns import (
+    HORIZONTAL_BARS,
+    PLUS_PATTERN,
+    VERTICAL_BARS,
+    X_PATTERN,
+    PatternTask,
+    pattern_samples,
+)
 from memristorch.experiments.onchip_3x3 import OnChip3x3Config, run
+from memristorch.runner import load_config
 
 
 def test_pattern_generator_is_seeded_balanced_and_noisy():
@@ -19,6 +28,23 @@ def test_pattern_generator_is_seeded_balanced_and_noisy():
         assert tuple(int(v) for v in x) == (X_PATTERN if y == 1 else PLUS_PATTERN)
     with pytest.raises(ValueError, match="noise"):
         pattern_samples(10, noise=-1.0)
+
+
+def test_bars_task_draws_every_bar_and_needs_a_hidden_layer():
+    task = PatternTask.named("bars", "bipolar")
+    x, y = pattern_samples(600, generator=torch.Generator().manual_seed(0), task=task)
+    assert set(x.unique().tolist()) == {-1.0, 1.0}
+    seen = {(int(label), tuple(int(v > 0) for v in row)) for row, label in zip(x, y, strict=True)}
+    assert seen == {(1, bar) for bar in VERTICAL_BARS} | {(0, bar) for bar in HORIZONTAL_BARS}
+    # no single neuron separates them: the three bars of each class sum to the same image
+    assert torch.equal(torch.tensor(VERTICAL_BARS).sum(0), torch.tensor(HORIZONTAL_BARS).sum(0))
+    # noise is a fraction of the pixel swing, which is 2 for bipolar pixels
+    noisy, _ = pattern_samples(20_000, 0.1, generator=torch.Generator().manual_seed(1), task=task)
+    assert (noisy - noisy.sign()).std().item() == pytest.approx(0.2, rel=0.03)
+    with pytest.raises(ValueError, match="task"):
+        PatternTask.named("digits")
+    with pytest.raises(ValueError, match="pixels"):
+        PatternTask.named("bars", "ternary")
 
 
 def test_small_onchip_run_orders_reset_and_errors():
@@ -102,6 +128,17 @@ def test_training_noise_helps_then_hurts():
     accuracy = run(config).summary["train-noise_accuracy"]
     assert accuracy["0.3"] > accuracy["0.0"] + 0.005
     assert accuracy["0.3"] > accuracy["2.0"] + 0.02
+
+
+def test_bars_task_training_noise_optimum_is_moderate():
+    """On the task that needs the hidden layer, moderate training noise helps and more of it hurts."""
+    path = Path(__file__).parents[1] / "configs" / "onchip-3x3-bars.yaml"
+    overrides = {"parts": ["train-noise"], "train_noise_levels": [0.0, 0.1, 0.3]}
+    config = load_config(OnChip3x3Config, path, overrides)
+    accuracy = run(config).summary["train-noise_accuracy"]
+    assert accuracy["0.1"] > accuracy["0.0"] + 0.02
+    assert accuracy["0.1"] > accuracy["0.3"] + 0.05
+    assert accuracy["0.1"] > 0.95
 
 
 def test_noise_trained_network_degrades_more_slowly_with_conductance_error():

@@ -31,7 +31,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import plots
-from ..data.patterns import pattern_samples
+from ..data.patterns import PatternTask, pattern_samples
 from ..devices import get_device
 from ..devices.base import DeviceModel
 from ..runner.progress import progress_bar
@@ -86,6 +86,14 @@ class OnChip3x3Config(BaseModel):
         ge=1,
         description="metastable switches per device for stochastic (binomial) switching, i.e. cycle-to-cycle "
         "noise of every pulse; None = mean-field model",
+    )
+    task: Literal["x-plus", "bars"] = Field(
+        "x-plus",
+        description="3×3 task (science.md §2.3): X against + (linearly separable), or vertical against "
+        "horizontal bars (needs the hidden layer)",
+    )
+    pixels: Literal["unipolar", "bipolar"] = Field(
+        "unipolar", description="pixels as {0, 1} or as {−1, +1} (±V on the rows); bars needs bipolar"
     )
     seeds: int = Field(5, ge=1, le=100)
     hidden: int = Field(3, ge=1, le=64)
@@ -177,6 +185,7 @@ class _Study:
         self._trained: dict[tuple[float, int], list[torch.Tensor]] = {}
         self._chips: dict[tuple, tuple] = {}
         self._devices: dict[tuple[str, float], DeviceModel] = {}
+        self.task = PatternTask.named(config.task, config.pixels)
 
     def device(self, name: str, d2d: bool = True) -> DeviceModel:
         base = get_device(name)
@@ -218,6 +227,7 @@ class _Study:
             seed=seed,
             device=device,
             cell_kind=c.cell,
+            task=self.task,
         )
 
     def trained(self, train_noise: float, seed: int) -> list[torch.Tensor]:
@@ -256,7 +266,7 @@ class _Study:
     ) -> float:
         chip, _ = self.chip(self.config.sweep_material, train_noise, seed, False, error)
         noise = self.config.input_noise if input_noise is None else input_noise
-        return accuracy(chip.weights(), noise, self.config.n_test, seed)
+        return accuracy(chip.weights(), noise, self.config.n_test, seed, self.task)
 
 
 # parts ------------------------------------------------------------------------------------------------------------
@@ -352,7 +362,9 @@ def materials(study: _Study, advance) -> list[dict]:
             per_seed = []
             for s in study.seeds:
                 chip, report = study.chip(name, c.train_noise, s, reset, c.conductance_error)
-                per_seed.append({**report, "accuracy": accuracy(chip.weights(), c.input_noise, c.n_test, s)})
+                per_seed.append(
+                    {**report, "accuracy": accuracy(chip.weights(), c.input_noise, c.n_test, s, study.task)}
+                )
                 advance()
             row = {"material": name, "reset": reset}
             for key in ("accuracy", "time_s", "energy_j", "device_energy_j", "pulses", "converged_fraction"):
@@ -402,9 +414,12 @@ def retraining(study: _Study, advance) -> list[dict]:
         for s in study.seeds:
             weights = study.trained(c.train_noise, s)
             chip, _ = study.chip(c.sweep_material, c.train_noise, s, False, level)
-            before.append(accuracy(chip.weights(), c.input_noise, c.n_test, s))
+            before.append(accuracy(chip.weights(), c.input_noise, c.n_test, s, study.task))
             x, y = pattern_samples(
-                c.n_train, c.pixel_noise_train, generator=torch.Generator().manual_seed(30_000 + s)
+                c.n_train,
+                c.pixel_noise_train,
+                generator=torch.Generator().manual_seed(30_000 + s),
+                task=study.task,
             )
             chip_calibration = float(
                 ((forward(x, chip.weights()).squeeze(1) > 0).long() == y).double().mean()
@@ -424,7 +439,7 @@ def retraining(study: _Study, advance) -> list[dict]:
                 )
                 cost["energy_j"] += study.system_power_w * cost["time_s"]
             retrained.append(float(cost["pulses"] > 0 or cost["time_s"] > 0))
-            after.append(accuracy(chip.weights(), c.input_noise, c.n_test, s))
+            after.append(accuracy(chip.weights(), c.input_noise, c.n_test, s, study.task))
             pulses.append(cost["pulses"])
             time_s.append(cost["time_s"])
             energy_j.append(cost["energy_j"])
@@ -546,11 +561,16 @@ def run(config: OnChip3x3Config, run_dir: Path | None = None, resume: bool = Fal
     calibration = None
     summary_extra = {
         "software_clean_accuracy": _mean_std(
-            [accuracy(study.trained(config.train_noise, s), 0.0, config.n_test, s) for s in study.seeds]
+            [
+                accuracy(study.trained(config.train_noise, s), 0.0, config.n_test, s, study.task)
+                for s in study.seeds
+            ]
         )[0],
         "software_noisy_accuracy": _mean_std(
             [
-                accuracy(study.trained(config.train_noise, s), config.input_noise, config.n_test, s)
+                accuracy(
+                    study.trained(config.train_noise, s), config.input_noise, config.n_test, s, study.task
+                )
                 for s in study.seeds
             ]
         )[0],

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from ..cells import Cell, make_cell
-from ..data.patterns import pattern_samples
+from ..data.patterns import PatternTask, pattern_samples
 from ..devices.base import DeviceModel, DeviceState
 from ..tiles.programming import VerifyConfig, program_and_verify
 
@@ -40,9 +40,11 @@ def forward(x: torch.Tensor, weights: list[torch.Tensor]) -> torch.Tensor:
     return torch.tanh(x @ weights[0].T) @ weights[1].T
 
 
-def accuracy(weights: list[torch.Tensor], input_noise: float, n: int, seed: int) -> float:
+def accuracy(
+    weights: list[torch.Tensor], input_noise: float, n: int, seed: int, task: PatternTask | str = "x-plus"
+) -> float:
     """Comparator accuracy on ``n`` fresh test patterns with pixel noise ``input_noise`` (seeded by ``seed``)."""
-    x, y = pattern_samples(n, input_noise, generator=torch.Generator().manual_seed(10_000 + seed))
+    x, y = pattern_samples(n, input_noise, generator=torch.Generator().manual_seed(10_000 + seed), task=task)
     predicted = (forward(x, weights).squeeze(1) > 0).long()
     return float((predicted == y).double().mean())
 
@@ -98,6 +100,7 @@ def train_weights(
     init: list[torch.Tensor] | None = None,
     cells: list[Cell] | None = None,
     factors: list[torch.Tensor] | None = None,
+    task: PatternTask | str = "x-plus",
 ) -> list[torch.Tensor]:
     """Train the 9–H–1 net by Adam on noisy patterns with training noise; returns ``[W1 (H×9), W2 (1×H)]``.
 
@@ -105,7 +108,7 @@ def train_weights(
     chip's layer gains (``cells``) and see every conductance multiplied by its measured factor.
     """
     g = torch.Generator().manual_seed(seed)
-    x, y = pattern_samples(n_train, pixel_noise, generator=g)
+    x, y = pattern_samples(n_train, pixel_noise, generator=g, task=task)
     if init is None:
         w1 = torch.randn(hidden, 9, generator=g) * 0.5
         w2 = torch.randn(1, hidden, generator=g) * 0.5

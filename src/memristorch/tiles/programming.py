@@ -61,6 +61,10 @@ class ProgramReport:
             "devices": int(self.converged.numel()),
             "converged_fraction": float(self.converged.double().mean()),
             "unreachable": int((~self.reachable).sum()),
+            # of the targets inside their device's own window, the share met (vacuously 1.0 when there are none)
+            "converged_reachable_fraction": float(self.converged[self.reachable].double().mean())
+            if bool(self.reachable.any())
+            else 1.0,
             "pulses": int(self.pulses.sum()),
             "mean_pulses": float(self.pulses.double().mean()),
             "max_pulses": int(self.pulses.max()),
