@@ -153,6 +153,19 @@ def test_shared_waveform_fast_path_equals_general_loop():
     assert (fast.energy_j > 0).all()
 
 
+@pytest.mark.parametrize("dtype, v_on", [("float64", 0.27), ("float32", 0.27), ("float32", 3.0)])
+def test_factored_rates_match_the_logistic_form(dtype, v_on):
+    """The fast path's factored rates (and its fallback where e^{V_on/V_T} overflows float32) equal the sigmoids."""
+    device = MSSDevice(d2d_std=0.2, dtype=dtype, v_on_v=v_on, v_off_v=v_on, tau_s=1e-5)
+    state = device.init_state((4,), torch.Generator().manual_seed(0))
+    t, v = sine_waveform(1.5 * v_on + 0.2, 2e3, 1e-3, 1e-6)
+    fast = device.apply_waveform(state, t, v, record=True)
+    general = device.apply_waveform(state, t, v.unsqueeze(1).expand(-1, 4), record=True)
+    tolerance = 1e-10 if dtype == "float64" else 2e-5
+    torch.testing.assert_close(fast.x, general.x, rtol=0, atol=tolerance)
+    assert float(general.x.max()) > 0.5 and torch.isfinite(fast.energy_j).all()
+
+
 def test_float32_state_agrees_with_float64():
     t, v = sine_waveform(0.5, 1e3, 2e-3, 1e-6)
     results = [

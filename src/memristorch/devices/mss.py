@@ -221,7 +221,7 @@ class MSSDevice(DeviceModel):
         has ``n_switches`` and ``noisy`` is set."""
         a, b = self._rates(state, voltage_v)
         x = state["x"]
-        rate = a + b
+        rate = (a + b).clamp(min=torch.finfo(x.dtype).tiny)  # both may underflow to 0: x then stays put
         x_inf = a / rate
         decay = torch.exp(-rate * duration_s)
         x_new = x_inf + (x - x_inf) * decay
@@ -267,10 +267,21 @@ class MSSDevice(DeviceModel):
         return self._waveform_shared(state, steps, voltages_v.tolist(), record)
 
     def _waveform_shared(self, state: DeviceState, steps: torch.Tensor, volts: list[float], record: bool):
-        """Fast path: one waveform for all devices, mean dynamics; per-device constants hoisted out of the loop."""
+        """Fast path: one waveform for all devices, mean dynamics; per-device constants hoisted out of the loop.
+
+        The logistic rates factor into a per-device constant and a per-step scalar:
+        ``a = σ((V − V_on)/V_T)/τ = 1 / (τ + τ e^{V_on/V_T} · e^{−V/V_T})`` and likewise
+        ``b = 1 / (τ + τ e^{V_off/V_T} · e^{V/V_T})``, so a step costs one exponential per device (the decay)
+        instead of three. Where ``τ e^{V_on/V_T}`` overflows the dtype the step falls back to the logistic form.
+        """
         p = self.params
         vt = p.thermal_voltage_v
-        inv_tau = 1.0 / state["tau_s"]
+        tau = state["tau_s"]
+        tau_k_on = tau * torch.exp(state["v_on_v"] / vt)
+        tau_k_off = tau * torch.exp(state["v_off_v"] / vt)
+        factored = bool(torch.isfinite(tau_k_on).all() and torch.isfinite(tau_k_off).all())
+        tiny = torch.finfo(tau.dtype).tiny
+        inv_tau = 1.0 / tau
         neg_von = -state["v_on_v"] / vt
         neg_voff = -state["v_off_v"] / vt
         g_off = 1.0 / state["r_off_ohm"]
@@ -282,8 +293,13 @@ class MSSDevice(DeviceModel):
         x_trace, i_trace = ([x.clone()], [current]) if record else (None, None)
         for k, dt in enumerate(steps.tolist()):
             z = 0.5 * (volts[k] + volts[k + 1]) / vt
-            a = torch.add(neg_von, z).sigmoid_().mul_(inv_tau)
-            rate = torch.sub(neg_voff, z).sigmoid_().mul_(inv_tau).add_(a)
+            if factored and abs(z) < 700.0:  # e^{±z} finite in float64 arithmetic
+                a = torch.add(tau, tau_k_on, alpha=math.exp(-z)).reciprocal_()
+                rate = torch.add(tau, tau_k_off, alpha=math.exp(z)).reciprocal_().add_(a)
+            else:
+                a = torch.add(neg_von, z).sigmoid_().mul_(inv_tau)
+                # both rates can underflow to 0 (high thresholds in float32): then x must stay, not become 0/0
+                rate = torch.sub(neg_voff, z).sigmoid_().mul_(inv_tau).add_(a).clamp_(min=tiny)
             x_inf = a.div_(rate)
             decay = rate.mul_(-dt).exp_()
             x.sub_(x_inf).mul_(decay).add_(x_inf)  # exact relaxation at the step's midpoint voltage
