@@ -1,4 +1,5 @@
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,17 @@ def test_pattern_generator_is_seeded_balanced_and_noisy():
         assert tuple(int(v) for v in x) == (X_PATTERN if y == 1 else PLUS_PATTERN)
     with pytest.raises(ValueError, match="noise"):
         pattern_samples(10, noise=-1.0)
+
+
+def test_x_plus_bayes_limit_is_the_closed_form():
+    """X against + is linearly separable: the best classifier under pixel noise s scores Φ(√8 / (2 s))."""
+    x, y = pattern_samples(400_000, 0.7, generator=torch.Generator().manual_seed(0))
+    direction = torch.tensor(X_PATTERN, dtype=torch.float32) - torch.tensor(PLUS_PATTERN, dtype=torch.float32)
+    midpoint = 0.5 * torch.tensor([a + b for a, b in zip(X_PATTERN, PLUS_PATTERN, strict=True)])
+    bayes = float((((x - midpoint) @ direction > 0).long() == y).double().mean())
+    closed_form = 0.5 * (1 + math.erf(math.sqrt(8) / (2 * 0.7) / math.sqrt(2)))
+    assert closed_form == pytest.approx(0.978, abs=5e-4)
+    assert bayes == pytest.approx(closed_form, abs=1e-3)
 
 
 def test_bars_task_draws_every_bar_and_needs_a_hidden_layer():
