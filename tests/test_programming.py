@@ -105,3 +105,40 @@ def test_works_for_pulse_count_devices_too():
         device, device.init_state((50,)), goal, VerifyConfig(tolerance=0.05, max_pulses=400)
     )
     assert report.summary()["converged_fraction"] == 1.0
+
+
+def test_layer_program_and_verify_books_every_pulse_and_read_in_the_ledger():
+    import memristorch as mt
+
+    device = mt.get_device("knowm-cr", d2d_std=0.05)
+    layer = mt.MemLinear(9, 3, config=mt.TileConfig(device=device, cell="single", w_max=1.0))
+    goal = torch.linspace(-0.8, 0.8, 27).reshape(3, 9)
+    config = VerifyConfig(tolerance=0.03, max_pulses=200)
+    report = layer.program_and_verify(goal, config)
+    summary, ledger = report.summary(), mt.summarize(layer)
+    assert summary["converged_fraction"] == 1.0
+    # the layer computes with what the devices hold, within the verify tolerance of each conductance
+    cell = layer.tile.cell
+    bound = cell.gain * 0.03 * cell.target_conductances(goal.double())[0]
+    assert ((layer.weight.detach().double() - goal.double()).abs() <= bound + 1e-6).all()
+    assert ledger["pulses"] == summary["pulses"] and ledger["reads"] == summary["reads"]
+    assert ledger["time_s"] == pytest.approx(summary["time_s"]) and ledger["energy_j"] == pytest.approx(
+        summary["energy_j"]
+    )
+    assert ledger["max_write_cycles"] == summary["max_pulses"]
+    # the ledger travels in state_dict; a ledger saved before reads were counted still loads
+    state = layer.state_dict()
+    twin = mt.MemLinear(9, 3, config=mt.TileConfig(device=device, cell="single", w_max=1.0))
+    old = {k: v for k, v in state.items() if not k.endswith("ledger.reads")}
+    twin.load_state_dict(old)
+    assert mt.summarize(twin)["reads"] == 0 and mt.summarize(twin)["pulses"] == summary["pulses"]
+    twin.load_state_dict(state)
+    assert mt.summarize(twin) == ledger
+    # bad input changes nothing
+    before = {k: v.clone() for k, v in layer.state_dict().items()}
+    with pytest.raises(ValueError, match="weight"):
+        layer.program_and_verify(torch.full((3, 9), float("nan")), config)
+    with pytest.raises(ValueError, match="shape"):
+        layer.program_and_verify(torch.zeros(9, 3), config)
+    for key, value in layer.state_dict().items():
+        assert torch.equal(value, before[key]), key

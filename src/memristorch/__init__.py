@@ -5,7 +5,7 @@ from .devices import get_device
 from .ledger import summarize
 from .nn import MemConv2d, MemLinear, convert
 from .optim import InSituSGD
-from .tiles import PeripheryConfig, TileConfig
+from .tiles import PeripheryConfig, TileConfig, VerifyConfig
 
 __version__ = "0.1.0"
 
@@ -15,6 +15,7 @@ __all__ = [
     "MemLinear",
     "PeripheryConfig",
     "TileConfig",
+    "VerifyConfig",
     "cells",
     "convert",
     "devices",

@@ -2,7 +2,8 @@
 
 A :class:`Ledger` is a ``torch.nn.Module`` of buffers so that it travels inside ``state_dict`` with the devices it
 counts. Energy and time accumulate in float64 tensors, write cycles (pulses received) per device in int32; the pulse
-total is their sum. Nothing synchronises with the host in the training loop.
+total is their sum. Verify reads (program-and-verify) are counted too; their time and energy go into the same totals.
+Nothing synchronises with the host in the training loop.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class Ledger(nn.Module):
         self.register_buffer("energy_j", torch.zeros((), dtype=torch.float64))
         self.register_buffer("time_s", torch.zeros((), dtype=torch.float64))
         self.register_buffer("write_cycles", torch.zeros(device_shape, dtype=torch.int32))
+        self.register_buffer("reads", torch.zeros((), dtype=torch.int64))
 
     def record(self, flat_index: torch.Tensor, pulses: torch.Tensor, energy_j: torch.Tensor, time_s) -> None:
         """Add one update: signed ``pulses`` landed on flat device indices ``flat_index``."""
@@ -29,11 +31,17 @@ class Ledger(nn.Module):
         self.time_s.add_(time_s)
         self.write_cycles.view(-1).index_add_(0, flat_index, cycles)
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # ledgers saved before reads were counted have no "reads" entry: they read as none
+        state_dict.setdefault(prefix + "reads", torch.zeros((), dtype=torch.int64))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def summary(self) -> dict[str, float]:
         cycles = self.write_cycles.float()
         return {
             "pulses": int(self.write_cycles.sum(dtype=torch.int64)),
             "updates": int(self.updates),
+            "reads": int(self.reads),
             "energy_j": float(self.energy_j),
             "time_s": float(self.time_s),
             "max_write_cycles": int(self.write_cycles.max()) if cycles.numel() else 0,
@@ -48,6 +56,7 @@ def merge_summaries(summaries: list[dict[str, float]]) -> dict[str, float]:
         return {
             "pulses": 0,
             "updates": 0,
+            "reads": 0,
             "energy_j": 0.0,
             "time_s": 0.0,
             "max_write_cycles": 0,
@@ -58,6 +67,7 @@ def merge_summaries(summaries: list[dict[str, float]]) -> dict[str, float]:
     return {
         "pulses": sum(s["pulses"] for s in summaries),
         "updates": max(s["updates"] for s in summaries),
+        "reads": sum(s["reads"] for s in summaries),
         "energy_j": sum(s["energy_j"] for s in summaries),
         "time_s": sum(s["time_s"] for s in summaries),
         "max_write_cycles": max(s["max_write_cycles"] for s in summaries),

@@ -40,6 +40,15 @@ class _MemLayer(nn.Module):
         target = self.weight if weight is None else weight
         self.weight.copy_(self.tile.program(target))
 
+    def program_and_verify(self, weight: torch.Tensor | None = None, config=None):
+        """Program-and-verify ``weight`` (default: the current float weight) into the devices, booking its cost in
+        the ledger, then mirror what they hold; returns the tile's :class:`~memristorch.tiles.ProgramReport`."""
+        target = self.weight if weight is None else weight
+        report = self.tile.program_and_verify(target.detach(), config)
+        with torch.no_grad():
+            self.weight.copy_(self.tile.effective_weight())
+        return report
+
     def __deepcopy__(self, memo):
         # nn.Parameter's own deepcopy drops attributes, so re-link the copied weight to the copied tile
         new = self.__class__.__new__(self.__class__)

@@ -20,6 +20,7 @@ from torch import nn
 from .._validation import check_finite_tensor
 from ..ledger import Ledger
 from .config import TileConfig
+from .programming import ProgramReport, VerifyConfig, program_and_verify
 
 
 class AnalogTile(nn.Module):
@@ -90,8 +91,8 @@ class AnalogTile(nn.Module):
     def program(self, weight: torch.Tensor) -> torch.Tensor:
         """Ideal write: place each device at the conductance storing ``weight``; returns the stored weights.
 
-        This models a perfect write (not counted in the ledger); closed-loop program-and-verify with its pulse cost
-        is a separate routine.
+        This models a perfect write (not counted in the ledger); :meth:`program_and_verify` is the closed-loop write
+        with its pulse cost.
         """
         if tuple(weight.shape) != self.weight_shape:
             raise ValueError(f"weight must have shape {self.weight_shape}, got {tuple(weight.shape)}")
@@ -102,6 +103,27 @@ class AnalogTile(nn.Module):
         for name, value in state.items():
             value.copy_(new[name])
         return self.effective_weight()
+
+    @torch.no_grad()
+    def program_and_verify(self, weight: torch.Tensor, config: VerifyConfig | None = None) -> ProgramReport:
+        """Write ``weight`` by closed-loop program-and-verify (:func:`~memristorch.tiles.programming.program_and_verify`),
+        device by device; every pulse, read, second and joule goes into the ledger. Returns the per-device report.
+
+        Targets a device cannot reach are reported (``report.reachable``), not raised. Bad input raises before any
+        device changes.
+        """
+        if tuple(weight.shape) != self.weight_shape:
+            raise ValueError(f"weight must have shape {self.weight_shape}, got {tuple(weight.shape)}")
+        check_finite_tensor("weight", weight)
+        state = self.state
+        target = self.cell.target_conductances(weight.detach().to(state[next(iter(state))].dtype))
+        new, report = program_and_verify(self.device_model, state, target, config, self.generator)
+        for name, value in state.items():
+            value.copy_(new[name])
+        index = torch.arange(report.pulses.numel())
+        self.ledger.record(index, report.pulses.reshape(-1), report.energy_j.sum(), report.time_s.sum())
+        self.ledger.reads.add_(report.reads.sum())
+        return report
 
     # -- read --------------------------------------------------------------------------------------------------------
     def prepare_input(self, x: torch.Tensor) -> torch.Tensor:
