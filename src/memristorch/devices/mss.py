@@ -15,8 +15,8 @@ so ``n`` periods and the energy they dissipate have closed forms: no loop over p
 
 Optional stochastic switching (``n_switches``): the numbers of switches turning on and off in a step are binomial,
 drawn in their normal approximation, which gives cycle-to-cycle noise; behind a series resistor it is drawn once per
-predictor–corrector sub-step. D2D: each device draws its own ``R_on``,
-``R_off``, ``V_on``, ``V_off`` and ``τ`` from log-normal spreads at creation. State is float64 by default (``dtype="float32"`` halves memory and time for
+predictor–corrector sub-step. D2D: each device draws its own ``R_on``, ``R_off``, ``V_on``, ``V_off`` and ``τ``
+from log-normal spreads at creation. State is float64 by default (``dtype="float32"`` halves memory and time for
 large arrays, at ~1e-7 relative precision of the state).
 """
 

@@ -271,8 +271,12 @@ class _Study:
         self, train_noise: float, seed: int, error: float, input_noise: float | None = None
     ) -> float:
         chip, _ = self.chip(self.config.sweep_material, train_noise, seed, False, error)
+        return self.accuracy(chip.weights(), seed, input_noise)
+
+    def accuracy(self, weights: list[torch.Tensor], seed: int, input_noise: float | None = None) -> float:
+        """Accuracy of ``weights`` on the seed's test patterns (default input noise: the configured one)."""
         noise = self.config.input_noise if input_noise is None else input_noise
-        return accuracy(chip.weights(), noise, self.config.n_test, seed, self.task)
+        return accuracy(weights, noise, self.config.n_test, seed, self.task)
 
 
 # parts ------------------------------------------------------------------------------------------------------------
@@ -368,9 +372,7 @@ def materials(study: _Study, advance) -> list[dict]:
             per_seed = []
             for s in study.seeds:
                 chip, report = study.chip(name, c.train_noise, s, reset, c.conductance_error)
-                per_seed.append(
-                    {**report, "accuracy": accuracy(chip.weights(), c.input_noise, c.n_test, s, study.task)}
-                )
+                per_seed.append({**report, "accuracy": study.accuracy(chip.weights(), s)})
                 advance()
             row = {"material": name, "reset": reset}
             for key in ("accuracy", "time_s", "energy_j", "device_energy_j", "pulses", "converged_fraction"):
@@ -420,7 +422,7 @@ def retraining(study: _Study, advance) -> list[dict]:
         for s in study.seeds:
             weights = study.trained(c.train_noise, s)
             chip, _ = study.chip(c.sweep_material, c.train_noise, s, False, level)
-            before.append(accuracy(chip.weights(), c.input_noise, c.n_test, s, study.task))
+            before.append(study.accuracy(chip.weights(), s))
             x, y = pattern_samples(
                 c.n_train,
                 c.pixel_noise_train,
@@ -445,7 +447,7 @@ def retraining(study: _Study, advance) -> list[dict]:
                 )
                 cost["energy_j"] += study.system_power_w * cost["time_s"]
             retrained.append(float(cost["pulses"] > 0 or cost["time_s"] > 0))
-            after.append(accuracy(chip.weights(), c.input_noise, c.n_test, s, study.task))
+            after.append(study.accuracy(chip.weights(), s))
             pulses.append(cost["pulses"])
             time_s.append(cost["time_s"])
             energy_j.append(cost["energy_j"])
@@ -567,18 +569,10 @@ def run(config: OnChip3x3Config, run_dir: Path | None = None, resume: bool = Fal
     calibration = None
     summary_extra = {
         "software_clean_accuracy": _mean_std(
-            [
-                accuracy(study.trained(config.train_noise, s), 0.0, config.n_test, s, study.task)
-                for s in study.seeds
-            ]
+            [study.accuracy(study.trained(config.train_noise, s), s, 0.0) for s in study.seeds]
         )[0],
         "software_noisy_accuracy": _mean_std(
-            [
-                accuracy(
-                    study.trained(config.train_noise, s), config.input_noise, config.n_test, s, study.task
-                )
-                for s in study.seeds
-            ]
+            [study.accuracy(study.trained(config.train_noise, s), s) for s in study.seeds]
         )[0],
     }
     # a part's results depend on every field but the list of parts and the thread count
