@@ -110,6 +110,8 @@ def test_stochastic_switching_adds_spread_around_the_mean():
     assert noisy_x.mean().item() == pytest.approx(mean_x[0].item(), abs=3e-3)
     # binomial spread of N = 1000 switches: std ~ sqrt(x(1 − x)/N) at most
     assert 0.2 / math.sqrt(1000) < noisy_x.std().item() < 0.6 / math.sqrt(1000)
+    # the planning figure is the mean-field step, the same on every call
+    assert noisy.nominal_step_s == mean_device.nominal_step_s
 
 
 @pytest.mark.parametrize(

@@ -151,10 +151,12 @@ class MSSDevice(DeviceModel):
 
     @property
     def nominal_step_s(self) -> float:
-        state = self.init_state((1,))
-        state = self.set_conductance(state, torch.tensor([self.g_min_s]))
-        after = self.apply_pulses(state, torch.ones(1))
-        return float(self.conductance(after) - self.conductance(state))
+        """Mean-field change of one SET pulse from the low bound (no switching noise: it is a planning figure)."""
+        device = self if self.params.n_switches is None else MSSDevice(self.params, n_switches=None)
+        state = device.init_state((1,))
+        state = device.set_conductance(state, torch.tensor([device.g_min_s]))
+        after = device.apply_pulses(state, torch.ones(1))
+        return float(device.conductance(after) - device.conductance(state))
 
     @property
     def pulse_period_s(self) -> float:
