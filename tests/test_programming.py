@@ -142,3 +142,30 @@ def test_layer_program_and_verify_books_every_pulse_and_read_in_the_ledger():
         layer.program_and_verify(torch.zeros(9, 3), config)
     for key, value in layer.state_dict().items():
         assert torch.equal(value, before[key]), key
+
+
+@pytest.mark.parametrize("kw", [{}, {"dtype": "float32", "series_resistance_ohm": 100.0}])
+def test_width_step_down_meets_tolerances_finer_than_one_pulse(kw):
+    """Fixed pulses overshoot back and forth when the tolerance is finer than a pulse's step; halving the width at
+    every overshoot closes in geometrically."""
+    device = fine_mss(**kw)
+    goal = targets(200)
+    fixed = program_and_verify(device, device.init_state((200,)), goal, VerifyConfig(0.002, max_pulses=300))[
+        1
+    ]
+    state, adaptive = program_and_verify(
+        device, device.init_state((200,)), goal, VerifyConfig(0.002, max_pulses=300, width_step_down=0.5)
+    )
+    assert fixed.summary()["converged_fraction"] < 0.9
+    assert adaptive.summary()["converged_fraction"] == 1.0
+    assert adaptive.summary()["pulses"] < 0.5 * fixed.summary()["pulses"]
+    assert state["x"].dtype == device.init_state((1,))["x"].dtype
+    # time books the narrower pulses: less than a full period per pulse once widths have shrunk
+    assert adaptive.time_s.sum() < adaptive.pulses.sum() * device.pulse_period_s + adaptive.reads.sum() * 1e-3
+    with pytest.raises(ValueError, match="width_step_down"):
+        VerifyConfig(width_step_down=0.0)
+    with pytest.raises(ValueError, match="per-pulse widths"):
+        pulsed = PulsedDevice()
+        program_and_verify(
+            pulsed, pulsed.init_state((2,)), torch.full((2,), 5e-5), VerifyConfig(width_step_down=0.5)
+        )

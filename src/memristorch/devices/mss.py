@@ -473,8 +473,9 @@ class MSSDevice(DeviceModel):
         sum_starts = n * fixed + (x0 - fixed) * geometric
         return x_n, sum_starts, n, voltage, k_pulse, x_pulse, rise_pulse, width_s
 
-    #: programming routines may set each device's pulse amplitude (incremental-step pulse programming)
+    #: programming routines may set each device's pulse amplitude (incremental-step pulse programming) and width
     supports_amplitude = True
+    supports_width = True
 
     def apply_pulses(
         self,
@@ -482,13 +483,15 @@ class MSSDevice(DeviceModel):
         pulses: torch.Tensor,
         generator: torch.Generator | None = None,
         amplitude_v: torch.Tensor | None = None,
+        width_s: torch.Tensor | None = None,
     ) -> DeviceState:
         """``|n|`` pulses (SET if n > 0, RESET if n < 0), each followed by the gap; ``amplitude_v`` overrides the
-        magnitude of each device's pulse voltage."""
+        magnitude of each device's pulse voltage and ``width_s`` its pulse width."""
         if self.params.series_resistance_ohm > 0:
-            return {**state, "x": self._series_pulses(state, pulses, amplitude_v, generator=generator)[0]}
+            x = self._series_pulses(state, pulses, amplitude_v, width_s, generator=generator)[0]
+            return {**state, "x": x}
         if self.params.n_switches is None:
-            x_n = self._pulse_train(state, pulses, amplitude_v)[0]
+            x_n = self._pulse_train(state, pulses, amplitude_v, width_s)[0]
             return {**state, "x": x_n.clamp(0.0, 1.0)}
         # stochastic switching: step pulse by pulse (vectorized over devices), all devices at once
         p = self.params
@@ -497,23 +500,28 @@ class MSSDevice(DeviceModel):
             voltage = torch.where(pulses > 0, p.set_voltage_v, p.reset_voltage_v).to(state["x"].dtype)
         else:
             voltage = torch.sign(pulses).to(state["x"].dtype) * amplitude_v.abs()
+        width = p.pulse_width_s if width_s is None else width_s
         for _ in range(int(remaining.max()) if remaining.numel() else 0):
             active = remaining > 0
-            pulsed = self._relax(state, voltage, p.pulse_width_s, generator)
+            pulsed = self._relax(state, voltage, width, generator)
             rested = self._relax({**state, "x": pulsed}, 0.0, p.pulse_gap_s, generator)
             state = {**state, "x": torch.where(active, rested, state["x"])}
             remaining = remaining - active.to(remaining.dtype)
         return state
 
     def pulse_energy_j(
-        self, state: DeviceState, pulses: torch.Tensor, amplitude_v: torch.Tensor | None = None
+        self,
+        state: DeviceState,
+        pulses: torch.Tensor,
+        amplitude_v: torch.Tensor | None = None,
+        width_s: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``Σ ∫ V I dt`` over the pulses, in closed form (the gaps at 0 V dissipate nothing). With stochastic
-        switching this is the energy along a noise-free trajectory; :meth:`pulse_with_energy` gives the energy of the
-        noisy trajectory it also returns."""
+        switching this is the energy along a noise-free trajectory; behind a series resistor
+        :meth:`pulse_with_energy` gives the energy of the noisy trajectory it also returns."""
         if self.params.series_resistance_ohm > 0:
-            return self._series_pulses(state, pulses, amplitude_v, noisy=False)[1]
-        return self._train_energy(state, self._pulse_train(state, pulses, amplitude_v))
+            return self._series_pulses(state, pulses, amplitude_v, width_s, noisy=False)[1]
+        return self._train_energy(state, self._pulse_train(state, pulses, amplitude_v, width_s))
 
     def pulse_with_energy(
         self,
@@ -521,13 +529,14 @@ class MSSDevice(DeviceModel):
         pulses: torch.Tensor,
         generator: torch.Generator | None = None,
         amplitude_v: torch.Tensor | None = None,
+        width_s: torch.Tensor | None = None,
     ) -> tuple[DeviceState, torch.Tensor]:
         """New state and energy of the pulses, integrating the series-resistor path only once."""
         if self.params.series_resistance_ohm > 0:
-            x, energy = self._series_pulses(state, pulses, amplitude_v, generator=generator)
+            x, energy = self._series_pulses(state, pulses, amplitude_v, width_s, generator=generator)
             return {**state, "x": x}, energy
-        energy = self.pulse_energy_j(state, pulses, amplitude_v)
-        return self.apply_pulses(state, pulses, generator, amplitude_v), energy
+        energy = self.pulse_energy_j(state, pulses, amplitude_v, width_s)
+        return self.apply_pulses(state, pulses, generator, amplitude_v, width_s), energy
 
     def _train_energy(self, state: DeviceState, train) -> torch.Tensor:
         p = self.params

@@ -137,6 +137,12 @@ class OnChip3x3Config(BaseModel):
         description="incremental-step programming: amplitude step per same-direction pulse (0 = fixed)",
     )
     ispp_max_v: float = Field(2.0, gt=0, description="amplitude ceiling of incremental-step programming")
+    width_step_down: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="pulse-width factor at every overshoot (adaptive pulse width; 1 = fixed pulses)",
+    )
     max_pulses: int = Field(200, ge=1, description="pulse cap per device (C, the slowest preset, needs ~100)")
     read_time_s: float = Field(1e-3, ge=0, description="per verify read; placeholder — calibrate")
     reset_duration_s: float = Field(0.2, gt=0, description="initial reset pulse (study: 200 ms)")
@@ -218,6 +224,7 @@ class _Study:
             read_time_s=c.read_time_s * self.time_scale,
             ispp_step_v=c.ispp_step_v,
             ispp_max_v=c.ispp_max_v,
+            width_step_down=c.width_step_down,
         )
 
     def train_kwargs(self, train_noise: float, seed: int, device: DeviceModel) -> dict:

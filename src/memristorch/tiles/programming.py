@@ -4,11 +4,15 @@ Each device is singled out and written in turn (the study's switch matrix), so t
 iteration reads all unfinished devices at the read voltage, stops those within ``tolerance`` of their target, and
 gives every other one a single SET pulse if it reads low or a RESET pulse if it reads high, until ``max_pulses``.
 With ``ispp_step_v > 0`` a device's pulse amplitude grows by that step with every pulse in the same direction and
-falls back to the nominal amplitude when the direction flips (incremental-step pulse programming). An optional
+falls back to the nominal amplitude when the direction flips (incremental-step pulse programming). With
+``width_step_down < 1`` a device's pulse width shrinks by that factor every time its direction flips, i.e. each
+time it overshot its target, down to ``min_width_fraction`` of the nominal width: the steps then shrink
+geometrically and a tolerance tighter than one nominal pulse's step can still be met (adaptive pulse width; the gap
+after each pulse stays as it was). An optional
 initial reset holds every device at the RESET voltage for ``reset_duration_s`` first (Eslami et al. 2024 used
 200 ms; science.md §2.5).
 
-Accounting (science.md §2.5): time = Σ_devices [t_reset·1{reset} + pulses·(t_width + t_gap) + reads·t_read];
+Accounting (science.md §2.5): time = Σ_devices [t_reset·1{reset} + Σ_pulses (t_width + t_gap) + reads·t_read];
 energy = Σ ∫ V·I dt over reset, pulses and reads. The loop runs over iterations, never over devices.
 """
 
@@ -33,6 +37,8 @@ class VerifyConfig:
     read_time_s: float = 1e-3
     ispp_step_v: float = 0.0
     ispp_max_v: float = 2.0
+    width_step_down: float = 1.0
+    min_width_fraction: float = 1.0 / 64
 
     def __post_init__(self) -> None:
         check_range("tolerance", self.tolerance, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
@@ -42,6 +48,8 @@ class VerifyConfig:
         check_range("read_time_s", self.read_time_s, 0.0)
         check_range("ispp_step_v", self.ispp_step_v, 0.0)
         check_range("ispp_max_v", self.ispp_max_v, 0.0, low_inclusive=False)
+        check_range("width_step_down", self.width_step_down, 0.0, 1.0, low_inclusive=False)
+        check_range("min_width_fraction", self.min_width_fraction, 0.0, 1.0, low_inclusive=False)
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,10 @@ def program_and_verify(
         raise ValueError(
             f"ispp_step_v > 0 needs a device with per-pulse amplitudes; {type(device).__name__} has none"
         )
+    if config.width_step_down < 1 and not getattr(device, "supports_width", False):
+        raise ValueError(
+            f"width_step_down < 1 needs a device with per-pulse widths; {type(device).__name__} has none"
+        )
     params = getattr(device, "params", None)
     read_v = getattr(params, "read_voltage_v", 0.0)
     shape = target_s.shape
@@ -123,6 +135,11 @@ def program_and_verify(
     last_direction = torch.zeros(shape)
     if config.ispp_step_v > 0:
         amplitude = torch.full(shape, float(params.set_voltage_v), dtype=torch.float64)
+    width = None
+    pulse_time = torch.zeros(shape, dtype=torch.float64)
+    if config.width_step_down < 1:
+        nominal_width = float(params.pulse_width_s)
+        width = torch.full(shape, nominal_width, dtype=target_s.dtype)
     period = device.pulse_period_s
     for _ in range(config.max_pulses + 1):
         read = device.read(state, generator)
@@ -133,19 +150,27 @@ def program_and_verify(
         if not bool(active.any()) or int(pulses.max()) >= config.max_pulses:
             break
         direction = torch.where(active, torch.where(error < 0, 1.0, -1.0), 0.0)
+        shape_of_pulse = {}
         if amplitude is not None:
             nominal = torch.where(direction > 0, params.set_voltage_v, abs(params.reset_voltage_v))
             same = direction == last_direction
             amplitude = torch.where(
                 same, (amplitude + config.ispp_step_v).clamp(max=config.ispp_max_v), nominal
             )
-            state, pulse_energy = device.pulse_with_energy(state, direction, generator, amplitude_v=amplitude)
-        else:
-            state, pulse_energy = device.pulse_with_energy(state, direction, generator)
+            shape_of_pulse["amplitude_v"] = amplitude
+        if width is not None:
+            overshot = active & (last_direction != 0) & (direction != last_direction)
+            shrunk = (width * config.width_step_down).clamp(min=nominal_width * config.min_width_fraction)
+            width = torch.where(overshot, shrunk, width)
+            shape_of_pulse["width_s"] = width
+            pulse_time += torch.where(active, width.double() + (period - nominal_width), 0.0)
+        state, pulse_energy = device.pulse_with_energy(state, direction, generator, **shape_of_pulse)
         energy += pulse_energy.double()
         last_direction = torch.where(active, direction, last_direction)
         pulses += active.long()
-    time += pulses.double() * period + reads.double() * config.read_time_s
+    if width is None:
+        pulse_time = pulses.double() * period
+    time += pulse_time + reads.double() * config.read_time_s
     final = device.conductance(state)
     relative_error = (final - target_s) / target_s
     converged = (relative_error.abs() <= config.tolerance) & reachable
