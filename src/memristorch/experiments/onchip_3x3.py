@@ -177,6 +177,10 @@ class OnChip3x3Config(BaseModel):
     iv_frequencies_hz: list[float] = Field(default_factory=lambda: [1.0, 10.0, 100.0])
     iv_amplitude_v: float = Field(1.0, gt=0)
     verify_tolerances: list[float] = Field(default_factory=lambda: [0.1, 0.05, 0.02, 0.01])
+    verify_width_step_downs: list[float] = Field(
+        default_factory=lambda: [1.0, 0.5],
+        description="pulse-width schemes of the verify-stats part: 1 = fixed pulses, below 1 = adaptive width",
+    )
     verify_devices: int = Field(300, ge=1)
     threads: int = Field(2, ge=1)
 
@@ -214,7 +218,9 @@ class _Study:
             pulse_gap_s=p.pulse_gap_s * s,
         )
 
-    def verify(self, reset: bool, tolerance: float | None = None) -> VerifyConfig:
+    def verify(
+        self, reset: bool, tolerance: float | None = None, width_step_down: float | None = None
+    ) -> VerifyConfig:
         c = self.config
         return VerifyConfig(
             tolerance=c.tolerance if tolerance is None else tolerance,
@@ -224,7 +230,7 @@ class _Study:
             read_time_s=c.read_time_s * self.time_scale,
             ispp_step_v=c.ispp_step_v,
             ispp_max_v=c.ispp_max_v,
-            width_step_down=c.width_step_down,
+            width_step_down=c.width_step_down if width_step_down is None else width_step_down,
         )
 
     def train_kwargs(self, train_noise: float, seed: int, device: DeviceModel) -> dict:
@@ -320,7 +326,8 @@ def device_characteristics(study: _Study):
 
 
 def verify_statistics(study: _Study) -> list[dict]:
-    """Program-and-verify of many devices to random mid-window targets at several tolerances, per material."""
+    """Program-and-verify of many devices to random mid-window targets at several tolerances, per material and
+    pulse-width scheme (1 = fixed pulses; below 1, the width shrinks by that factor at every overshoot)."""
     from ..tiles.programming import program_and_verify
 
     config = study.config
@@ -334,9 +341,18 @@ def verify_statistics(study: _Study) -> list[dict]:
         targets = torch.empty(config.verify_devices, dtype=torch.float64).uniform_(
             low + 0.05 * span, high - 0.05 * span, generator=g
         )
-        for tolerance in config.verify_tolerances:
-            _, report = program_and_verify(device, state, targets, study.verify(False, tolerance), g)
-            rows.append({"material": name, "tolerance": tolerance, **report.summary()})
+        for step_down in config.verify_width_step_downs:
+            for tolerance in config.verify_tolerances:
+                verify = study.verify(False, tolerance, step_down)
+                _, report = program_and_verify(device, state, targets, verify, g)
+                rows.append(
+                    {
+                        "material": name,
+                        "width_step_down": step_down,
+                        "tolerance": tolerance,
+                        **report.summary(),
+                    }
+                )
     return rows
 
 
@@ -478,9 +494,19 @@ def _figures(tables: dict[str, list[dict]], config: OnChip3x3Config) -> dict:
     figures = {}
     if "verify_stats" in tables:
         rows = tables["verify_stats"]
+
+        def scheme(step_down: float) -> str:
+            return "" if step_down == 1 else f", width ×{step_down:g} per overshoot"
+
         figures["verify_stats"] = plots.sweep_xy(
-            [r["tolerance"] for r in rows],
-            {m: [r["mean_pulses"] for r in rows if r["material"] == m] for m in config.materials},
+            config.verify_tolerances,
+            {
+                f"{m}{scheme(f)}": [
+                    r["mean_pulses"] for r in rows if r["material"] == m and r["width_step_down"] == f
+                ]
+                for m in config.materials
+                for f in config.verify_width_step_downs
+            },
             "verify tolerance (relative)",
             "mean pulses per device",
             log_x=True,
@@ -527,7 +553,11 @@ def _summarize(tables: dict[str, list[dict]], calibration: dict | None) -> dict:
         summary["calibration"] = calibration
     if "verify_stats" in tables:
         summary["verify_converged_fraction"] = {
-            f"{r['material']}@{r['tolerance']}": r["converged_fraction"] for r in tables["verify_stats"]
+            f"{r['material']}@{r['tolerance']}"
+            + ("" if r["width_step_down"] == 1 else f"/width×{r['width_step_down']:g}"): r[
+                "converged_fraction"
+            ]
+            for r in tables["verify_stats"]
         }
     if "materials" in tables:
         rows = tables["materials"]
