@@ -201,6 +201,28 @@ def test_series_resistor_slows_switching_and_costs_source_energy():
     assert state["x"].item() < 0.01 and energy.item() > 0
 
 
+@pytest.mark.parametrize(
+    "name, x_tol, energy_tol",
+    [("knowm-cr", 1e-8, 1e-6), ("knowm-c", 1e-8, 1e-6), ("knowm-reference", 1e-7, 2e-4)],
+)
+def test_series_pulses_match_a_fine_integration(name, x_tol, energy_tol):
+    """Adaptive sub-steps with Simpson energies against 1,024 sub-steps per pulse."""
+    from memristorch.devices import get_device
+
+    device = get_device(name, series_resistance_ohm=1000.0, d2d_std=0.1)
+    fine = get_device(
+        name, series_resistance_ohm=1000.0, d2d_std=0.1, series_substeps=1024, series_step_rate=1e-9
+    )
+    state = device.init_state((200,), torch.Generator().manual_seed(0))
+    state = device.set_conductance(state, torch.linspace(device.g_min_s * 1.05, device.g_max_s * 0.95, 200))
+    pulses = torch.where(torch.arange(200) % 2 == 0, 3.0, -3.0)
+    (coarse_state, coarse_energy), (fine_state, fine_energy) = (
+        d.pulse_with_energy(state, pulses) for d in (device, fine)
+    )
+    assert (coarse_state["x"] - fine_state["x"]).abs().max().item() < x_tol
+    assert ((coarse_energy - fine_energy) / fine_energy).abs().max().item() < energy_tol
+
+
 def test_series_rejects_diode_path():
     with pytest.raises(ValueError, match="series_resistance_ohm"):
         MSSParams(series_resistance_ohm=100.0, phi=0.8)
