@@ -549,18 +549,18 @@ def _relaxed(
     duration_s,
     n_switches: int | None,
     generator: torch.Generator | None,
-    midpoint: list | None = None,
+    trajectory: list | None = None,
 ) -> torch.Tensor:
     """``x`` after ``duration_s`` at switching rates ``a`` (on) and ``b`` (off): exact mean relaxation and, with
-    ``n_switches``, binomial noise in its normal approximation (switches flip independently). With ``midpoint`` (a
-    list) the mean state half-way through and the mean state at the end are appended to it."""
+    ``n_switches``, binomial noise in its normal approximation (switches flip independently). With ``trajectory``
+    (a list) the mean state half-way through and the mean state at the end are appended to it."""
     rate = (a + b).clamp(min=torch.finfo(x.dtype).tiny)  # both may underflow to 0: x then stays put
     x_inf = a / rate
     rise = -torch.expm1(-rate * duration_s)
     x_new = x + (x_inf - x) * rise
-    if midpoint is not None:
-        midpoint.append(x - (x_inf - x) * torch.expm1(-0.5 * rate * duration_s))
-        midpoint.append(x_new)
+    if trajectory is not None:
+        trajectory.append(x - (x_inf - x) * torch.expm1(-0.5 * rate * duration_s))
+        trajectory.append(x_new)
     if n_switches is not None:
         p_on = -torch.expm1(-a * duration_s)
         p_off = -torch.expm1(-b * duration_s)
@@ -592,25 +592,31 @@ class _SeriesPath:
     def _device_voltage(self, x: torch.Tensor, v_source) -> torch.Tensor:
         return v_source / (1.0 + self.r_s * torch.addcmul(self.g_off, self.g_span, x))
 
-    def relax(self, x, v_device, duration_s, generator, noisy: bool = True) -> torch.Tensor:
+    def _rates(self, v_device: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         a = torch.sigmoid((v_device - self.v_on) / self.vt) * self.inv_tau
         b = torch.sigmoid(-(v_device + self.v_off) / self.vt) * self.inv_tau
+        return a, b
+
+    def relax(self, x, v_device, duration_s, generator, noisy: bool = True) -> torch.Tensor:
+        a, b = self._rates(v_device)
         return _relaxed(x, a, b, duration_s, self.n_switches if noisy else None, generator)
 
-    def step(self, x: torch.Tensor, v_source, dt, generator: torch.Generator | None) -> torch.Tensor:
+    def _corrector_rates(self, x: torch.Tensor, v_source, dt) -> tuple[torch.Tensor, torch.Tensor]:
+        """Rates at the divider voltage of the midpoint state, the predictor's (noise-free) step giving the end."""
         predicted = self.relax(x, self._device_voltage(x, v_source), dt, None, noisy=False)
-        return self.relax(x, self._device_voltage(0.5 * (x + predicted), v_source), dt, generator)
+        return self._rates(self._device_voltage(0.5 * (x + predicted), v_source))
+
+    def step(self, x: torch.Tensor, v_source, dt, generator: torch.Generator | None) -> torch.Tensor:
+        a, b = self._corrector_rates(x, v_source, dt)
+        return _relaxed(x, a, b, dt, self.n_switches, generator)
 
     def step_with_energy(self, x, v_source, dt, generator) -> tuple[torch.Tensor, torch.Tensor]:
         """:meth:`step` and the source's energy ``∫ V_s I dt`` over it, by Simpson's rule on the corrector's mean
         trajectory (start, half-way and end states), fourth order in the step where the trapezoid rule is second."""
-        predicted = self.relax(x, self._device_voltage(x, v_source), dt, None, noisy=False)
-        v_device = self._device_voltage(0.5 * (x + predicted), v_source)
-        a = torch.sigmoid((v_device - self.v_on) / self.vt) * self.inv_tau
-        b = torch.sigmoid(-(v_device + self.v_off) / self.vt) * self.inv_tau
-        states: list[torch.Tensor] = []
-        x_new = _relaxed(x, a, b, dt, self.n_switches, generator, states)
-        half, end = states
+        a, b = self._corrector_rates(x, v_source, dt)
+        trajectory: list[torch.Tensor] = []
+        x_new = _relaxed(x, a, b, dt, self.n_switches, generator, trajectory)
+        half, end = trajectory
         current = self.source_current(x, v_source) + 4.0 * self.source_current(half, v_source)
         energy = v_source * (current + self.source_current(end, v_source)) * (dt / 6.0)
         return x_new, energy
