@@ -75,17 +75,24 @@ def grouped_bars(groups, series: Mapping[str, Sequence[float]], title: str):
     return fig
 
 
-def sweep_xy(x, series: Mapping[str, Sequence[float]], x_label: str, y_label: str, log_x: bool = False):
-    """One line per series against a shared x."""
+def sweep_xy(
+    x,
+    series: Mapping[str, Sequence[float]],
+    x_label: str,
+    y_label: str,
+    log_x: bool = False,
+    styles: Mapping[str, dict] | None = None,
+):
+    """One line per series against a shared x; ``styles`` maps a label to extra ``plot`` keywords."""
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for label, values in series.items():
-        ax.plot(x[: len(values)], values, marker="o", label=label)
+        ax.plot(x[: len(values)], values, marker="o", label=label, **(styles or {}).get(label, {}))
     if log_x:
         ax.set_xscale("log")
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=7)
     return fig
 
 

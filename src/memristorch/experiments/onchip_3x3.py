@@ -498,18 +498,21 @@ def _figures(tables: dict[str, list[dict]], config: OnChip3x3Config) -> dict:
         def scheme(step_down: float) -> str:
             return "" if step_down == 1 else f", width ×{step_down:g} per overshoot"
 
+        colours = {m: f"C{i}" for i, m in enumerate(config.materials)}
+        labels = {(m, f): f"{m}{scheme(f)}" for m in config.materials for f in config.verify_width_step_downs}
         figures["verify_stats"] = plots.sweep_xy(
             config.verify_tolerances,
             {
-                f"{m}{scheme(f)}": [
-                    r["mean_pulses"] for r in rows if r["material"] == m and r["width_step_down"] == f
-                ]
-                for m in config.materials
-                for f in config.verify_width_step_downs
+                label: [r["mean_pulses"] for r in rows if r["material"] == m and r["width_step_down"] == f]
+                for (m, f), label in labels.items()
             },
             "verify tolerance (relative)",
             "mean pulses per device",
             log_x=True,
+            styles={
+                label: {"color": colours[m], "linestyle": "-" if f == 1 else "--"}
+                for (m, f), label in labels.items()
+            },
         )
     if "materials" in tables:
         rows = tables["materials"]
