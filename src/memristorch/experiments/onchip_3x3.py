@@ -529,7 +529,12 @@ def _figures(tables: dict[str, list[dict]], config: OnChip3x3Config) -> dict:
     for part in ("train-noise", "conductance-error", "input-noise"):
         if part in tables:
             rows = tables[part]
-            series = {f"σ_train = {config.train_noise:g}": ("accuracy", "accuracy_std")}
+            label = (
+                f"conductance error {config.conductance_error:g}, input noise {config.input_noise:g}"
+                if part == "train-noise"
+                else f"σ_train = {config.train_noise:g}"
+            )
+            series = {label: ("accuracy", "accuracy_std")}
             if "accuracy_untrained_noise" in rows[0]:
                 series["σ_train = 0"] = ("accuracy_untrained_noise", "accuracy_untrained_noise_std")
             figures[part] = plots.sweep_series(
