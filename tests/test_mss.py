@@ -223,9 +223,28 @@ def test_series_pulses_match_a_fine_integration(name, x_tol, energy_tol):
     assert ((coarse_energy - fine_energy) / fine_energy).abs().max().item() < energy_tol
 
 
-def test_series_rejects_diode_path():
-    with pytest.raises(ValueError, match="series_resistance_ohm"):
-        MSSParams(series_resistance_ohm=100.0, phi=0.8)
+def test_diode_path_behind_a_series_resistor():
+    """The divider with the diode path is solved, not refused: a vanishing resistor gives the closed form, and the
+    device voltage satisfies V_d + R_s I(V_d) = V_s."""
+    kw = dict(
+        phi=0.8, sfa_a=8e-4, sra_a=8e-4, sfb_per_v=4.0, srb_per_v=4.0, pulse_width_s=10e-6, pulse_gap_s=10e-6
+    )
+    kw.update(set_voltage_v=0.5, reset_voltage_v=-0.5)
+    free, tiny = MSSDevice(**kw), MSSDevice(**kw, series_resistance_ohm=1e-6)
+    state = free.set_conductance(free.init_state((4,)), torch.tensor([7e-4, 1e-3, 1.3e-3, 1.9e-3]))
+    pulses = torch.tensor([3.0, -3.0, 2.0, -1.0])
+    (x_free, e_free), (x_tiny, e_tiny) = (d.pulse_with_energy(state, pulses) for d in (free, tiny))
+    assert (x_free["x"] - x_tiny["x"]).abs().max().item() < 1e-10
+    assert ((e_free - e_tiny) / e_free).abs().max().item() < 1e-6
+    from memristorch.devices.mss import _SeriesPath
+
+    behind = MSSDevice(**kw, series_resistance_ohm=1000.0)
+    path = _SeriesPath(behind, state)
+    v_source = torch.tensor([2.0, -2.0, 0.7, -0.3], dtype=torch.float64)
+    v_device = path._device_voltage(state["x"], v_source)
+    current = behind.current({**state}, v_device)
+    torch.testing.assert_close(v_device + 1000.0 * current, v_source, rtol=0, atol=1e-12)
+    torch.testing.assert_close(path.source_current(state["x"], v_source), current, rtol=1e-12, atol=0)
 
 
 def test_stochastic_switching_behind_a_series_resistor():

@@ -44,7 +44,8 @@ class MSSParams:
     τ = 0.1 ms, T = 298.5 K, plain MSS (φ = 1). Programming pulses ±1 V, 1 ms wide, 4 ms gap and a 0.05 V read
     follow the Knowm measurement board's ±1 V SET/RESET defaults (knowm/memristor-discovery, 5 ms period);
     widths are placeholders — calibrate. ``series_resistance_ohm`` puts a resistor in series with the device during
-    programming (the board uses 1 kΩ; default 0 = ideal source): the device then sees ``V / (1 + R_s G)``, pulses are
+    programming (the board uses 1 kΩ; default 0 = ideal source): the device then sees ``V / (1 + R_s G)`` (with the
+    diode path, φ < 1, the divider ``V_d + R_s I(V_d) = V`` is solved by Newton's method), pulses are
     integrated in predictor–corrector sub-steps of at most ``series_step_rate`` switching time constants
     (``width / τ``, the fastest device's τ) and at most ``series_substeps`` per pulse, and energies are the
     source's (device plus resistor), by Simpson's rule on each sub-step. Both are numerical settings: 0.25 and 16
@@ -102,10 +103,6 @@ class MSSParams:
         check_range("pulse_gap_s", self.pulse_gap_s, 0.0)
         check_range("read_voltage_v", self.read_voltage_v, 0.0)
         check_range("series_resistance_ohm", self.series_resistance_ohm, 0.0)
-        if self.series_resistance_ohm > 0 and self.phi < 1.0:
-            raise ValueError(
-                "series_resistance_ohm > 0 needs phi = 1 (a diode path in series has no closed-form divider)"
-            )
         if (
             isinstance(self.series_substeps, bool)
             or not isinstance(self.series_substeps, int)
@@ -570,6 +567,10 @@ def _relaxed(
     return x_new.clamp(0.0, 1.0)
 
 
+#: Newton steps solving the series divider with the diode path; quadratic convergence from the memristive guess
+_DIVIDER_NEWTON_STEPS = 8
+
+
 class _SeriesPath:
     """A tensor of devices behind the series resistor, its per-device constants computed once per drive.
 
@@ -588,9 +589,31 @@ class _SeriesPath:
         self.v_off = state["v_off_v"]
         self.g_off = 1.0 / state["r_off_ohm"]
         self.g_span = 1.0 / state["r_on_ohm"] - self.g_off
+        self.phi = p.phi
+        self.diode = (p.sfa_a, p.sfb_per_v, p.sra_a, p.srb_per_v)
+
+    def _device_current(self, v_device: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Device current and its slope dI/dV at ``v_device``: ``φ V G + (1 − φ) I_diode(V)``."""
+        if self.phi == 1.0:
+            return v_device * g, g
+        sfa, sfb, sra, srb = self.diode
+        forward, reverse = sfa * torch.exp(sfb * v_device), sra * torch.exp(-srb * v_device)
+        current = self.phi * v_device * g + (1.0 - self.phi) * (forward - reverse)
+        slope = self.phi * g + (1.0 - self.phi) * (sfb * forward + srb * reverse)
+        return current, slope
 
     def _device_voltage(self, x: torch.Tensor, v_source) -> torch.Tensor:
-        return v_source / (1.0 + self.r_s * torch.addcmul(self.g_off, self.g_span, x))
+        """Voltage across the device: ``V_d + R_s I(V_d) = V_s``. Closed form for the plain MSS; with the diode path
+        (φ < 1) Newton's method from the memristive-path divider, which converges because the left side rises with
+        slope ≥ 1."""
+        g = torch.addcmul(self.g_off, self.g_span, x)
+        if self.phi == 1.0:
+            return v_source / (1.0 + self.r_s * g)
+        v = v_source / (1.0 + self.r_s * self.phi * g)
+        for _ in range(_DIVIDER_NEWTON_STEPS):
+            current, slope = self._device_current(v, g)
+            v = v - (v + self.r_s * current - v_source) / (1.0 + self.r_s * slope)
+        return v
 
     def _rates(self, v_device: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         a = torch.sigmoid((v_device - self.v_on) / self.vt) * self.inv_tau
@@ -623,7 +646,9 @@ class _SeriesPath:
 
     def source_current(self, x: torch.Tensor, v_source) -> torch.Tensor:
         g = torch.addcmul(self.g_off, self.g_span, x)
-        return v_source * g / (1.0 + self.r_s * g)
+        if self.phi == 1.0:
+            return v_source * g / (1.0 + self.r_s * g)
+        return self._device_current(self._device_voltage(x, v_source), g)[0]
 
 
 def sine_waveform(amplitude_v: float, frequency_hz: float, duration_s: float, step_s: float):

@@ -64,6 +64,14 @@ CASES = {
             lambda t: np.interp(t, _PULSE_T, _PULSE_V),
         ),
         Case(
+            "sine-generalized-series-1k",
+            MSSParams(
+                phi=0.8, sfa_a=8e-4, sra_a=8e-4, sfb_per_v=4.0, srb_per_v=4.0, series_resistance_ohm=1000.0
+            ),
+            Drive("SIN(0 1.0 1k)", 3e-3, 1e-6, 1e-7),
+            _sine(1.0, 1e3),
+        ),
+        Case(
             "pulses-series-1k",
             MSSParams(series_resistance_ohm=1000.0),
             Drive(pwl_source(_PULSE_T, 2 * _PULSE_V), 1e-3, 0.1e-6, 0.05e-6),
