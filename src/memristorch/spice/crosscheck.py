@@ -136,7 +136,7 @@ def main() -> None:
         if args.write:
             print(f"wrote {write_reference(args.write, case)}")
         metrics = compare(case, simulate_mss(case.params, case.drive))
-        print(f"{case.name:18s} " + "  ".join(f"{k} {v:.3g}" for k, v in metrics.items()))
+        print(f"{case.name:26s} " + "  ".join(f"{k} {v:.3g}" for k, v in metrics.items()))
 
 
 if __name__ == "__main__":
