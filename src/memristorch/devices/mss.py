@@ -196,13 +196,8 @@ class MSSDevice(DeviceModel):
 
     def current(self, state: DeviceState, voltage_v: torch.Tensor | float) -> torch.Tensor:
         """Instantaneous device current (A) at ``voltage_v`` (broadcast against the devices)."""
-        p = self.params
-        i = torch.as_tensor(voltage_v, dtype=state["x"].dtype) * self.conductance(state)
-        if p.phi < 1.0:
-            v = torch.as_tensor(voltage_v, dtype=state["x"].dtype)
-            diode = p.sfa_a * torch.exp(p.sfb_per_v * v) - p.sra_a * torch.exp(-p.srb_per_v * v)
-            i = p.phi * i + (1.0 - p.phi) * diode
-        return i
+        v = torch.as_tensor(voltage_v, dtype=state["x"].dtype)
+        return _current_and_slope(self.params, v, self.conductance(state))[0]
 
     # dynamics -----------------------------------------------------------------------------------------------------
     def _rates(self, state: DeviceState, voltage_v) -> tuple[torch.Tensor, torch.Tensor]:
@@ -214,18 +209,12 @@ class MSSDevice(DeviceModel):
         return a, b
 
     def _relax(
-        self,
-        state: DeviceState,
-        voltage_v,
-        duration_s: float,
-        generator: torch.Generator | None,
-        noisy: bool = True,
+        self, state: DeviceState, voltage_v, duration_s: float, generator: torch.Generator | None
     ) -> torch.Tensor:
-        """State after ``duration_s`` at constant voltage: exact mean relaxation, plus binomial noise when the model
-        has ``n_switches`` and ``noisy`` is set."""
+        """State after ``duration_s`` at constant voltage: exact mean relaxation, plus binomial noise if the model
+        has ``n_switches``."""
         a, b = self._rates(state, voltage_v)
-        n = self.params.n_switches if noisy else None
-        return _relaxed(state["x"], a, b, duration_s, n, generator)
+        return _relaxed(state["x"], a, b, duration_s, self.params.n_switches, generator)
 
     def apply_waveform(
         self,
@@ -567,6 +556,19 @@ def _relaxed(
     return x_new.clamp(0.0, 1.0)
 
 
+def _current_and_slope(
+    p: MSSParams, v_device: torch.Tensor, g: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Device current ``φ V G + (1 − φ)(s_fa e^{s_fb V} − s_ra e^{−s_rb V})`` and its slope ``dI/dV``."""
+    if p.phi == 1.0:
+        return v_device * g, g
+    forward = p.sfa_a * torch.exp(p.sfb_per_v * v_device)
+    reverse = p.sra_a * torch.exp(-p.srb_per_v * v_device)
+    current = p.phi * (v_device * g) + (1.0 - p.phi) * (forward - reverse)
+    slope = p.phi * g + (1.0 - p.phi) * (p.sfb_per_v * forward + p.srb_per_v * reverse)
+    return current, slope
+
+
 #: Newton steps solving the series divider with the diode path; quadratic convergence from the memristive guess
 _DIVIDER_NEWTON_STEPS = 8
 
@@ -580,45 +582,30 @@ class _SeriesPath:
     """
 
     def __init__(self, device: MSSDevice, state: DeviceState, noisy: bool = True) -> None:
-        p = device.params
-        self.vt = p.thermal_voltage_v
-        self.r_s = p.series_resistance_ohm
-        self.n_switches = p.n_switches if noisy else None
-        self.inv_tau = 1.0 / state["tau_s"]
-        self.v_on = state["v_on_v"]
-        self.v_off = state["v_off_v"]
+        self.device, self.state, self.params = device, state, device.params
+        self.r_s = self.params.series_resistance_ohm
+        self.n_switches = self.params.n_switches if noisy else None
         self.g_off = 1.0 / state["r_off_ohm"]
         self.g_span = 1.0 / state["r_on_ohm"] - self.g_off
-        self.phi = p.phi
-        self.diode = (p.sfa_a, p.sfb_per_v, p.sra_a, p.srb_per_v)
 
-    def _device_current(self, v_device: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Device current and its slope dI/dV at ``v_device``: ``φ V G + (1 − φ) I_diode(V)``."""
-        if self.phi == 1.0:
-            return v_device * g, g
-        sfa, sfb, sra, srb = self.diode
-        forward, reverse = sfa * torch.exp(sfb * v_device), sra * torch.exp(-srb * v_device)
-        current = self.phi * v_device * g + (1.0 - self.phi) * (forward - reverse)
-        slope = self.phi * g + (1.0 - self.phi) * (sfb * forward + srb * reverse)
-        return current, slope
-
-    def _device_voltage(self, x: torch.Tensor, v_source) -> torch.Tensor:
-        """Voltage across the device: ``V_d + R_s I(V_d) = V_s``. Closed form for the plain MSS; with the diode path
-        (φ < 1) Newton's method from the memristive-path divider, which converges because the left side rises with
-        slope ≥ 1."""
-        g = torch.addcmul(self.g_off, self.g_span, x)
-        if self.phi == 1.0:
+    def _divider(self, g: torch.Tensor, v_source) -> torch.Tensor:
+        """Voltage across devices of conductance ``g``: ``V_d + R_s I(V_d) = V_s``. Closed form for the plain MSS;
+        with the diode path (φ < 1) Newton's method from the memristive-path divider, which converges because the
+        left side rises with slope ≥ 1."""
+        phi = self.params.phi
+        if phi == 1.0:
             return v_source / (1.0 + self.r_s * g)
-        v = v_source / (1.0 + self.r_s * self.phi * g)
+        v = v_source / (1.0 + self.r_s * phi * g)
         for _ in range(_DIVIDER_NEWTON_STEPS):
-            current, slope = self._device_current(v, g)
+            current, slope = _current_and_slope(self.params, v, g)
             v = v - (v + self.r_s * current - v_source) / (1.0 + self.r_s * slope)
         return v
 
+    def _device_voltage(self, x: torch.Tensor, v_source) -> torch.Tensor:
+        return self._divider(torch.addcmul(self.g_off, self.g_span, x), v_source)
+
     def _rates(self, v_device: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        a = torch.sigmoid((v_device - self.v_on) / self.vt) * self.inv_tau
-        b = torch.sigmoid(-(v_device + self.v_off) / self.vt) * self.inv_tau
-        return a, b
+        return self.device._rates(self.state, v_device)
 
     def relax(self, x, v_device, duration_s, generator, noisy: bool = True) -> torch.Tensor:
         a, b = self._rates(v_device)
@@ -646,9 +633,9 @@ class _SeriesPath:
 
     def source_current(self, x: torch.Tensor, v_source) -> torch.Tensor:
         g = torch.addcmul(self.g_off, self.g_span, x)
-        if self.phi == 1.0:
+        if self.params.phi == 1.0:
             return v_source * g / (1.0 + self.r_s * g)
-        return self._device_current(self._device_voltage(x, v_source), g)[0]
+        return _current_and_slope(self.params, self._divider(g, v_source), g)[0]
 
 
 def sine_waveform(amplitude_v: float, frequency_hz: float, duration_s: float, step_s: float):

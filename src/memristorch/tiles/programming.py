@@ -137,7 +137,7 @@ def program_and_verify(
     if config.ispp_step_v > 0:
         amplitude = torch.full(shape, float(params.set_voltage_v), dtype=torch.float64)
     width = None
-    pulse_time = torch.zeros(shape, dtype=torch.float64)
+    pulse_time = torch.zeros(shape, dtype=torch.float64)  # booked pulse by pulse when widths vary
     if config.width_step_down < 1:
         nominal_width = float(params.pulse_width_s)
         width = torch.full(shape, nominal_width, dtype=target_s.dtype)
