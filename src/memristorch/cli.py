@@ -36,6 +36,20 @@ def _format(value) -> str:
     return str(value)
 
 
+def _overrides(config: Path | None, set_: list[str] | None, data_dir: Path | None) -> dict:
+    from .runner.config import _merge, parse_overrides, read_config_file
+
+    data = read_config_file(config) if config is not None else {}
+    data = _merge(data, parse_overrides(set_))
+    if data_dir is not None:
+        data["data_dir"] = str(data_dir)
+    return data
+
+
+#: errors that are the user's input, not a bug: reported in one line, exit status 2
+USER_ERRORS = (ValueError, TypeError, OSError)
+
+
 @app.command()
 def run(
     experiment: str = typer.Argument(..., help="experiment name (see `memristorch list`)"),
@@ -43,31 +57,32 @@ def run(
     out: Path | None = typer.Option(
         None, "--out", "-o", help="run folder (default runs/<experiment>-<time>)"
     ),
-    set_: list[str] | None = typer.Option(None, "--set", "-s", help="override a config field: key=value"),
+    set_: list[str] | None = typer.Option(
+        None, "--set", "-s", help="override a config field: key=value, dotted for nested (a.b=value)"
+    ),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="data folder (else $MEMRISTORCH_DATA)"),
-    resume: bool = typer.Option(False, "--resume", help="continue from the checkpoint in --out"),
+    resume: bool = typer.Option(False, "--resume", help="continue the interrupted run in --out"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="start over in --out, deleting its old run"),
 ) -> None:
-    """Run an experiment; write results.json, CSV tables and PNG figures into the run folder."""
+    """Run an experiment; write results.json, CSV tables and PNG figures into the run folder.
+
+    `memristorch config EXPERIMENT` lists every field it accepts.
+    """
     from .experiments import get_experiment
-    from .runner import default_run_dir, load_config, parse_overrides, save_results
+    from .runner.config import load_config
+    from .runner.store import default_run_dir
+    from .runner.study import execute
 
     try:
         spec = get_experiment(experiment)
-        overrides = parse_overrides(set_)
-        if data_dir is not None:
-            overrides["data_dir"] = str(data_dir)
-        cfg = load_config(spec.config, config, overrides)
-    except (ValueError, FileNotFoundError) as error:
+        cfg = load_config(spec.config, overrides=_overrides(config, set_, data_dir))
+        if resume and out is None:
+            raise ValueError("--resume needs --out pointing at the interrupted run folder")
+        run_dir = out or default_run_dir(experiment)
+        console.print(f"[bold]{experiment}[/bold] → {run_dir}")
+        results, path = execute(spec, cfg, run_dir, resume=resume, overwrite=overwrite)
+    except USER_ERRORS as error:
         _fail(str(error))
-    if resume and out is None:
-        _fail("--resume needs --out pointing at the interrupted run folder")
-    run_dir = out or default_run_dir(experiment)
-    console.print(f"[bold]{experiment}[/bold] → {run_dir}")
-    try:
-        results = spec.run(cfg, run_dir=run_dir, resume=resume)
-    except (ValueError, FileNotFoundError) as error:
-        _fail(str(error))
-    path = save_results(run_dir, experiment, cfg.model_dump(), results)
     table = Table(title=f"{experiment}: summary")
     table.add_column("quantity")
     table.add_column("value", justify="right")
@@ -75,6 +90,94 @@ def run(
         table.add_row(key, _format(value))
     console.print(table)
     console.print(f"results: {path}")
+
+
+@app.command("config")
+def config_(experiment: str = typer.Argument(..., help="experiment name (see `memristorch list`)")) -> None:
+    """List every config field of an experiment: type, default, allowed values or range, and what it does."""
+    from .experiments import get_experiment
+    from .runner.config import describe_config
+
+    try:
+        spec = get_experiment(experiment)
+    except USER_ERRORS as error:
+        _fail(str(error))
+    table = Table(title=f"{experiment}: config fields (set with -s field=value, nested a.b=value)")
+    for column in ("field", "type", "default", "allowed", "doc"):
+        table.add_column(column, overflow="fold")
+    for row in describe_config(spec.config):
+        table.add_row(row["field"], row["type"], row["default"], row["allowed"], row["doc"])
+    console.print(table)
+
+
+def _seed_list(text: str) -> list[int]:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    try:
+        numbers = [int(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"--seeds takes a count (3) or a list (0,4,7), got {text!r}") from None
+    if len(numbers) == 1 and "," not in text:
+        if not 1 <= numbers[0] <= 1000:
+            raise ValueError(f"--seeds count must lie in [1, 1000], got {numbers[0]}")
+        return list(range(numbers[0]))
+    if not numbers or any(n < 0 for n in numbers):
+        raise ValueError(f"--seeds list entries must be non-negative integers, got {text!r}")
+    return numbers
+
+
+@app.command()
+def sweep(
+    experiment: str = typer.Argument(..., help="experiment name (see `memristorch list`)"),
+    out: Path = typer.Option(..., "--out", "-o", help="sweep folder (one run folder per point inside)"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="YAML file of base config fields"),
+    set_: list[str] | None = typer.Option(None, "--set", "-s", help="base override: key=value (a.b=value)"),
+    grid: list[str] | None = typer.Option(None, "--grid", "-g", help="swept field: key=v1,v2,… (repeatable)"),
+    seeds: str = typer.Option("3", "--seeds", help="seed count (3 → 0,1,2) or a list (0,4,7)"),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="points run at once"),
+    backend: str = typer.Option("local", help="local (processes) or ray"),
+    address: str | None = typer.Option(None, help="address of an existing Ray cluster (with --backend ray)"),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="data folder (else $MEMRISTORCH_DATA)"),
+    resume: bool = typer.Option(False, "--resume", help="keep finished points, rerun the others"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="start the sweep over in --out"),
+) -> None:
+    """Run an experiment over a grid of settings × seeds; aggregate mean ± std over seeds into CSV, Markdown, PNG."""
+    from .runner.sweep import parse_grid, run_sweep
+
+    try:
+        result = run_sweep(
+            experiment,
+            out,
+            base=_overrides(config, set_, data_dir),
+            grid=parse_grid(grid),
+            seeds=_seed_list(seeds),
+            jobs=jobs,
+            backend=backend,
+            address=address,
+            resume=resume,
+            overwrite=overwrite,
+        )
+    except USER_ERRORS as error:
+        _fail(str(error))
+    console.print((out / "aggregate.md").read_text(), markup=False)
+    console.print(f"sweep: {out}  ({len(result['points'])} points, {result['wall_time_s']:.1f} s)")
+
+
+@app.command()
+def report(
+    folders: list[Path] = typer.Argument(..., help="run or sweep folders"),
+    out: Path = typer.Option(
+        Path("report.html"), "--out", "-o", help="HTML file (a Markdown twin beside it)"
+    ),
+    title: str = typer.Option("memristorch report", help="page title"),
+) -> None:
+    """One self-contained HTML page (figures embedded) and a Markdown twin of run and sweep folders."""
+    from .runner.report import write_report
+
+    try:
+        html_path, md_path = write_report(folders, out, title=title)
+    except USER_ERRORS as error:
+        _fail(str(error))
+    console.print(f"report: {html_path}  (Markdown: {md_path})")
 
 
 @app.command("list")
@@ -123,7 +226,7 @@ def fit(
             raise ValueError(f"base must be a metastable-switch preset, got {base!r}")
         measurement = read_measurement(data)
         result = fit_mss(measurement, device.params, max_evaluations)
-    except (ValueError, FileNotFoundError) as error:
+    except USER_ERRORS as error:
         _fail(str(error))
     note = f"fitted by memristorch fit to {data.name} ({measurement.kind}); RMS relative error {result.rms_relative_error:.3g}"
     path = write_preset(out, result.params, note)
@@ -156,12 +259,12 @@ def devices_show(
 
     try:
         device = get_device(preset)
-    except ValueError as error:
+    except USER_ERRORS as error:
         _fail(str(error))
     n = pulses or getattr(getattr(device, "params", None), "n_states", 100)
     numbers, g = pulse_train_response(device, n_devices=devices, n_pulses=n, seed=seed)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{preset}.png"
+    path = out / f"{Path(preset).stem if preset.endswith(('.yaml', '.yml')) else preset}.png"
     fig = pulse_response(numbers, g, f"{preset}: {devices} devices")
     fig.savefig(path, dpi=120, bbox_inches="tight")
     table = Table(title=f"device preset {preset}")

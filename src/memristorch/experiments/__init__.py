@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from pydantic import BaseModel
-
+from ..runner.study import Experiment
 from . import (
     bnn_ber,
     bnn_programming_energy,
@@ -19,15 +15,6 @@ from . import (
     weakreset_bnn,
     weakreset_stats,
 )
-
-
-@dataclass(frozen=True)
-class Experiment:
-    name: str
-    description: str
-    config: type[BaseModel]
-    run: Callable
-
 
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e

@@ -9,20 +9,23 @@ its error-free value (interpolated in log BER; the largest BER of the sweep when
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
 from .. import plots
 from ..cells.bit_errors import SignFlips
 from ..runner.progress import progress_bar
-from ..runner.store import Results
+from ..runner.stats import mean_std
+from ..runner.store import Results, RunStore
+from ..runner.study import store_for
 from .bnn_common import (
     BNNTraining,
+    Width,
     accuracy_under_errors,
     build_network,
     load_split,
-    mean_std,
+    replicate_seed,
     steps_per_training,
     tolerated_ber,
     train_bnn,
@@ -34,13 +37,16 @@ class BNNBerConfig(BNNTraining):
     """Configuration of ``bnn-ber``: CPU defaults (5 epochs, one seed); the papers train for hundreds of epochs."""
 
     datasets: list[str] = Field(default_factory=lambda: ["fashion-mnist", "mnist"])
-    widths: list[list[int]] = Field(
+    widths: list[list[Width]] = Field(
+        max_length=16,
         default_factory=lambda: [[1024, 1024], [128, 128]],
         description="hidden widths: the wide and the narrow MLP",
     )
-    bers: list[float] = Field(default_factory=lambda: [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 4e-2, 1e-1, 2e-1])
+    bers: list[Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 4e-2, 1e-1, 2e-1]
+    )
     train_ber: float = Field(1e-2, ge=0, le=1, description="sign-flip rate seen during error-aware training")
-    draws: int = Field(5, ge=1, description="simulated chips per BER")
+    draws: int = Field(5, ge=1, le=1000, description="simulated chips per BER")
     seeds: int = Field(1, ge=1, le=20)
 
     @field_validator("bers")
@@ -64,7 +70,8 @@ class BNNBerConfig(BNNTraining):
         return value
 
 
-def run(config: BNNBerConfig, run_dir: Path | None = None, resume: bool = False) -> Results:
+def run(config: BNNBerConfig, store: RunStore | None = None) -> Results:
+    store = store_for(store, "bnn-ber", config)
     import torch
 
     torch.set_num_threads(config.threads)
@@ -102,17 +109,17 @@ def run(config: BNNBerConfig, run_dir: Path | None = None, resume: bool = False)
                 for training, train_ber in trainings.items():
                     per_ber = {ber: [] for ber in config.bers}
                     chip_std = {ber: [] for ber in config.bers}
-                    for seed in range(config.seeds):
+                    for replicate in range(config.seeds):
+                        seed = replicate_seed(config, replicate)
                         settings = config.model_copy(update={"dataset": name, "hidden": hidden, "seed": seed})
                         channel = SignFlips(train_ber) if train_ber > 0 else None
                         model, _ = trained_model(
-                            run_dir,
-                            f"{name}_{width}_{training}_seed{seed}",
+                            store,
+                            f"{name}_{width}_{training}_rep{replicate}",
                             lambda s=settings, d=data: build_network(s, d),
                             lambda m, s=settings, c=channel, xs=x, ys=y: train_bnn(
                                 m, xs, ys, s, c, progress, task
                             ),
-                            resume,
                         )
                         for ber in config.bers:
                             mean, spread = accuracy_under_errors(
@@ -121,7 +128,7 @@ def run(config: BNNBerConfig, run_dir: Path | None = None, resume: bool = False)
                                 data.test.y,
                                 SignFlips(ber),
                                 config.draws,
-                                seed=1000 + seed,
+                                seed=seed,
                             )
                             per_ber[ber].append(mean)
                             chip_std[ber].append(spread)
@@ -138,6 +145,7 @@ def run(config: BNNBerConfig, run_dir: Path | None = None, resume: bool = False)
                                 "accuracy": mean,
                                 "accuracy_std_over_seeds": std,
                                 "accuracy_std_over_chips": float(sum(chip_std[ber]) / len(chip_std[ber])),
+                                "n_seeds": config.seeds,
                             }
                         )
                     baseline = accuracies[0] if config.bers[0] == 0 else max(accuracies)

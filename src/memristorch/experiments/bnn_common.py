@@ -11,13 +11,11 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
-from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from torch import nn
 
 from ..cells.bit_errors import BitErrorChannel
@@ -34,33 +32,47 @@ from ..nn.binary import (
     store_weights,
 )
 from ..nn.stochastic import StochasticBits
-from ..runner.store import save_checkpoint
+from ..runner.config import StudyConfig
+from ..runner.seeds import derive_seed, stream
+from ..runner.stats import mean_std
+from ..runner.store import RunStore
+from ..runner.train import batches_per_epoch, train_epochs
 from .evaluation import accuracy
 
+Width = Annotated[int, Field(ge=1, le=65536)]
+"""A layer width (neurons or channels)."""
+DatasetName = Literal["digits", "mnist", "fashion-mnist", "cifar10"]
 
-class BNNTraining(BaseModel):
+
+class BNNTraining(StudyConfig):
     """Training settings shared by the BNN experiments (CPU-sized defaults; the papers train longer)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    dataset: Literal["digits", "mnist", "fashion-mnist", "cifar10"] = "fashion-mnist"
+    dataset: DatasetName = "fashion-mnist"
+    """Data set (digits is bundled; the others come from the data folder)."""
     data_dir: str | None = None
-    hidden: list[int] = Field(default_factory=lambda: [1024, 1024])
+    """Data folder (else ``$MEMRISTORCH_DATA``)."""
+    hidden: list[Width] = Field(default_factory=lambda: [1024, 1024], min_length=1, max_length=16)
+    """Hidden layer widths of the MLP."""
     epochs: int = Field(5, ge=1, le=1000)
-    batch_size: int = Field(100, ge=1)
-    lr: float = Field(0.005, gt=0, description="Adam learning rate (Laborieux et al. use 0.005)")
-    train_subset: int | None = Field(None, ge=1, description="use only the first N training samples")
-    test_subset: int | None = Field(None, ge=1, description="evaluate on the first N test samples only")
-    seed: int = 0
-    threads: int = Field(2, ge=1)
-    architecture: Literal["auto", "mlp", "conv"] = Field(
-        "auto", description="auto: the conv BNN for cifar10, the MLP (``hidden``) otherwise"
+    """Training epochs."""
+    batch_size: int = Field(100, ge=2, le=65536)
+    """Samples per minibatch (batch-norm needs at least two)."""
+    lr: float = Field(0.005, gt=0, le=10)
+    """Adam learning rate (Laborieux et al. 2021 use 0.005)."""
+    train_subset: int | None = Field(None, ge=2, le=10_000_000)
+    """Use only the first N training samples."""
+    test_subset: int | None = Field(None, ge=1, le=10_000_000)
+    """Evaluate on the first N test samples only."""
+    threads: int = Field(2, ge=1, le=256)
+    """torch threads (does not change results)."""
+    architecture: Literal["auto", "mlp", "conv"] = "auto"
+    """auto: the conv BNN for cifar10, the MLP (``hidden``) otherwise."""
+    conv_channels: list[Width] = Field(
+        default_factory=lambda: [32, 32, 64, 64, 128, 128], min_length=1, max_length=16
     )
-    conv_channels: list[int] = Field(
-        default_factory=lambda: [32, 32, 64, 64, 128, 128],
-        description="3×3 conv widths, 2×2 max-pool after every second (science.md target 9, reduced width)",
-    )
-    conv_fc: list[int] = Field(default_factory=lambda: [256], description="hidden FC widths after the convs")
+    """3×3 conv widths, 2×2 max-pool after every second (the VGG-like BNN of Hirtzlin et al. 2020 at reduced width)."""
+    conv_fc: list[Width] = Field(default_factory=lambda: [256], max_length=8)
+    """Hidden fully connected widths after the convolutions."""
 
     def uses_conv(self) -> bool:
         return self.architecture == "conv" or (self.architecture == "auto" and self.dataset == "cifar10")
@@ -85,10 +97,11 @@ def build_bnn(
     """
     if not hidden:
         raise ValueError("hidden must list at least one layer width")
-    torch.manual_seed(seed)
+    torch.manual_seed(derive_seed(seed, "init"))
     layers: list[nn.Module] = []
     if stochastic_k is not None or stochastic_input:
-        layers.append(StochasticBits(stochastic_k, adapted=stochastic_adapted, seed=seed + 1))
+        bits_seed = derive_seed(seed, "stochastic-bits")
+        layers.append(StochasticBits(stochastic_k, adapted=stochastic_adapted, seed=bits_seed))
 
     def linear(a: int, b: int) -> nn.Module:
         if weights == "binary":
@@ -125,10 +138,11 @@ def build_conv_bnn(
     """
     if not channels:
         raise ValueError("conv_channels must list at least one conv width")
-    torch.manual_seed(seed)
+    torch.manual_seed(derive_seed(seed, "init"))
     layers: list[nn.Module] = []
     if stochastic_k is not None or stochastic_input:
-        layers.append(StochasticBits(stochastic_k, adapted=stochastic_adapted, seed=seed + 1))
+        bits_seed = derive_seed(seed, "stochastic-bits")
+        layers.append(StochasticBits(stochastic_k, adapted=stochastic_adapted, seed=bits_seed))
     layers.append(nn.Unflatten(1, tuple(image_shape)))
     conv = BinaryConv2d if weights == "binary" else TernaryConv2d
     extra = {} if weights == "binary" else {"delta": delta}
@@ -172,36 +186,37 @@ def train_bnn(
     task=None,
 ) -> list[float]:
     """Adam with hidden-weight clipping; ``training_errors`` makes it error-aware. Returns the loss per epoch."""
-    generator = torch.Generator().manual_seed(settings.seed + 17)
+    generator = stream(settings.seed, "training")
     set_training_errors(model, training_errors, generator)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=settings.epochs)
-    losses = []
     model.train()
-    for _ in range(settings.epochs):
-        order = torch.randperm(len(y), generator=generator)
-        total = 0.0
-        for i in range(0, len(y), settings.batch_size):
-            index = order[i : i + settings.batch_size]
-            if len(index) < 2:  # batch-norm needs two samples
-                continue
-            optimizer.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(model(x[index]), y[index])
-            loss.backward()
-            optimizer.step()
-            clip_hidden_weights(model)
-            total += float(loss.detach()) * len(index)
-            if progress is not None:
-                progress.advance(task)
-        scheduler.step()
-        losses.append(total / len(y))
+
+    def step(index: torch.Tensor) -> float:
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x[index]), y[index])
+        loss.backward()
+        optimizer.step()
+        clip_hidden_weights(model)
+        return float(loss.detach()) * len(index)
+
+    losses = train_epochs(
+        step,
+        len(y),
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
+        generator=generator,
+        min_batch=2,
+        after_batch=(lambda: progress.advance(task)) if progress is not None else None,
+        after_epoch=lambda epoch, loss: scheduler.step(),
+    )
     set_training_errors(model, None)
     model.eval()
     return losses
 
 
 def steps_per_training(n_samples: int, settings: BNNTraining) -> int:
-    return settings.epochs * math.ceil(n_samples / settings.batch_size)
+    return settings.epochs * batches_per_epoch(n_samples, settings.batch_size, min_batch=2)
 
 
 def accuracy_under_errors(
@@ -216,13 +231,13 @@ def accuracy_under_errors(
     if channel is None or channel.is_identity:
         value = accuracy(model, x, y)
         return value, 0.0
-    generator = torch.Generator().manual_seed(seed)
+    generator = stream(seed, "chips")
     values = []
     for _ in range(draws):
         store_weights(model, channel, generator)
         values.append(accuracy(model, x, y))
     clear_stored_weights(model)
-    return float(np.mean(values)), float(np.std(values))
+    return mean_std(values)
 
 
 def load_split(settings: BNNTraining):
@@ -257,30 +272,28 @@ def tolerated_ber(bers: list[float], accuracies: list[float], baseline: float, d
     return float(points[-1][0])
 
 
+def replicate_seed(config: StudyConfig, replicate: int) -> int:
+    """The seed of replicate ``replicate`` of a study with base seed ``config.seed`` (a named stream, no offsets)."""
+    return derive_seed(config.seed, "replicate", replicate)
+
+
 def trained_model(
-    run_dir: Path | None,
+    store: RunStore,
     key: str,
     build: Callable[[], nn.Module],
     train: Callable[[nn.Module], list[float]],
-    resume: bool,
 ) -> tuple[nn.Module, list[float]]:
-    """Build and train a model, saving it under ``run_dir/models/<key>.pt``; with ``resume``, load it instead.
+    """Build and train a model, checkpointed as ``key`` in the run's store; a resumed run loads it instead.
 
-    This is the checkpoint of the BNN studies: an interrupted run restarts at the first model it had not finished.
+    This is the checkpoint of the BNN studies: an interrupted run restarts at the first model it had not finished
+    (the store refuses to resume a run whose config changed, so a saved model always belongs to this config).
     """
     model = build()
-    path = run_dir / "models" / f"{key}.pt" if run_dir is not None else None
-    if resume and path is not None and path.exists():
-        state = torch.load(path, weights_only=True)
+    state = store.load(key)
+    if state is not None:
         model.load_state_dict(state["model"])
         model.eval()
         return model, list(state["losses"])
     losses = train(model)
-    if path is not None:
-        save_checkpoint({"model": model.state_dict(), "losses": losses}, path)
+    store.save(key, {"model": model.state_dict(), "losses": losses})
     return model, losses
-
-
-def mean_std(values) -> tuple[float, float]:
-    values = np.asarray(values, dtype=float)
-    return float(values.mean()), float(values.std())

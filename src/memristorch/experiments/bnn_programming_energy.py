@@ -14,8 +14,6 @@ data; the number here follows from placeholder device parameters).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from pydantic import Field
 
@@ -24,9 +22,12 @@ from ..cells.binary_rram import OneT1RCell, TwoT2RCell
 from ..cells.bit_errors import SignFlips
 from ..devices.binary_rram import BinaryRRAM, ProgrammingCondition
 from ..runner.progress import progress_bar
-from ..runner.store import Results
+from ..runner.seeds import derive_seed
+from ..runner.store import Results, RunStore
+from ..runner.study import store_for
 from .bnn_common import (
     BNNTraining,
+    Width,
     accuracy_under_errors,
     build_network,
     load_split,
@@ -39,16 +40,16 @@ from .bnn_common import (
 class BNNProgrammingEnergyConfig(BNNTraining):
     """Configuration of ``bnn-programming-energy`` (CPU defaults: 2×512 Fashion-MNIST BNN, 5 epochs)."""
 
-    hidden: list[int] = Field(default_factory=lambda: [512, 512])
-    current_min_a: float = Field(5e-6, gt=0)
-    current_max_a: float = Field(200e-6, gt=0)
-    reset_min_v: float = Field(1.2, gt=0)
-    reset_max_v: float = Field(2.0, gt=0)
+    hidden: list[Width] = Field(default_factory=lambda: [512, 512], min_length=1, max_length=16)
+    current_min_a: float = Field(5e-6, gt=0, le=1e-2)
+    current_max_a: float = Field(200e-6, gt=0, le=1e-2)
+    reset_min_v: float = Field(1.2, gt=0, le=10)
+    reset_max_v: float = Field(2.0, gt=0, le=10)
     conditions: int = Field(17, ge=2, le=200)
     error_aware: bool = Field(True, description="also train an error-aware BNN (sign flips at train_ber)")
     train_ber: float = Field(1e-2, ge=0, le=1)
     tolerance_drop: float = Field(0.01, gt=0, lt=1, description="accuracy drop (fraction) still tolerated")
-    draws: int = Field(3, ge=1)
+    draws: int = Field(3, ge=1, le=1000)
 
 
 def programming_conditions(config: BNNProgrammingEnergyConfig) -> list[ProgrammingCondition]:
@@ -60,7 +61,8 @@ def programming_conditions(config: BNNProgrammingEnergyConfig) -> list[Programmi
     return [ProgrammingCondition(float(i), float(v)) for i, v in zip(currents, resets, strict=True)]
 
 
-def run(config: BNNProgrammingEnergyConfig, run_dir: Path | None = None, resume: bool = False) -> Results:
+def run(config: BNNProgrammingEnergyConfig, store: RunStore | None = None) -> Results:
+    store = store_for(store, "bnn-programming-energy", config)
     import torch
 
     torch.set_num_threads(config.threads)
@@ -77,11 +79,10 @@ def run(config: BNNProgrammingEnergyConfig, run_dir: Path | None = None, resume:
         for name, ber in trainings.items():
             channel = SignFlips(ber) if ber > 0 else None
             models[name], _ = trained_model(
-                run_dir,
+                store,
                 name,
                 lambda: build_network(config, data),
                 lambda m, c=channel: train_bnn(m, x, y, config, c, progress, task),
-                resume,
             )
         rows = []
         error_free = {
@@ -101,7 +102,12 @@ def run(config: BNNProgrammingEnergyConfig, run_dir: Path | None = None, resume:
                 }
                 for name, model in models.items():
                     row[f"{name}_accuracy"] = accuracy_under_errors(
-                        model, data.test.x, data.test.y, SignFlips(min(1.0, ber)), config.draws, 500 + index
+                        model,
+                        data.test.x,
+                        data.test.y,
+                        SignFlips(min(1.0, ber)),
+                        config.draws,
+                        derive_seed(config.seed, "condition", index),
                     )[0]
                     progress.advance(eval_task)
                 rows.append(row)

@@ -18,38 +18,44 @@ CPU defaults: 5 tasks of 10k images, 2×512, 15 epochs per task, 2,000 test imag
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 from torch import nn
 
 from ..data import load_dataset
 from ..nn.binary import BinaryLinear, SignActivation, clear_stored_weights, quantized_layers, store_weights
 from ..optim import MetaplasticAdam
+from ..runner.config import StudyConfig
 from ..runner.progress import progress_bar
-from ..runner.store import Results, save_checkpoint
+from ..runner.seeds import derive_seed, stream
+from ..runner.stats import mean_std
+from ..runner.store import Results, RunStore
+from ..runner.study import store_for
+from ..runner.train import train_epochs
 from .evaluation import accuracy
 
 
-class MetaPMNISTConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MetaPMNISTConfig(StudyConfig):
     dataset: Literal["digits", "mnist", "fashion-mnist"] = "mnist"
     data_dir: str | None = None
     tasks: int = Field(5, ge=1, le=50)
-    train_per_task: int = Field(10_000, ge=10)
-    test_per_task: int = Field(2_000, ge=10)
-    hidden: list[int] = Field(default_factory=lambda: [512, 512])
-    epochs_per_task: int = Field(15, ge=1)
-    batch_size: int = Field(100, ge=2)
-    lr: float = Field(0.005, gt=0)
-    weight_decay: float = Field(1e-7, ge=0)
-    metas: list[float] = Field(default_factory=lambda: [0.0, 0.5, 1.0, 1.35])
+    train_per_task: int = Field(10_000, ge=10, le=1_000_000)
+    test_per_task: int = Field(2_000, ge=10, le=1_000_000)
+    hidden: list[Annotated[int, Field(ge=1, le=65536)]] = Field(
+        default_factory=lambda: [512, 512], min_length=1, max_length=16
+    )
+    epochs_per_task: int = Field(15, ge=1, le=1000)
+    batch_size: int = Field(100, ge=2, le=65536)
+    lr: float = Field(0.005, gt=0, le=10)
+    weight_decay: float = Field(1e-7, ge=0, le=1)
+    metas: list[Annotated[float, Field(ge=0, le=100)]] = Field(
+        default_factory=lambda: [0.0, 0.5, 1.0, 1.35], min_length=1
+    )
     per_task_bn: bool = True
     sequence: Literal["permuted", "mnist-fmnist", "stream"] = Field(
         "permuted",
@@ -57,9 +63,10 @@ class MetaPMNISTConfig(BaseModel):
     )
     importance_test: bool = Field(True, description="after the last meta run, flip weights binned by |W_h|")
     importance_bins: int = Field(8, ge=2, le=50)
-    importance_flips: int = Field(20_000, ge=1, description="binary weights flipped per bin and draw")
-    seed: int = 0
-    threads: int = Field(2, ge=1)
+    importance_flips: int = Field(
+        20_000, ge=1, le=10_000_000, description="binary weights flipped per bin and draw"
+    )
+    threads: int = Field(2, ge=1, le=256)
 
     @field_validator("metas")
     @classmethod
@@ -87,11 +94,13 @@ class MetaMNISTFMNISTConfig(MetaPMNISTConfig):
     """
 
     sequence: Literal["mnist-fmnist"] = "mnist-fmnist"
-    tasks: int = 2
-    train_per_task: int = Field(60_000, ge=10)
-    test_per_task: int = Field(10_000, ge=10)
-    epochs_per_task: int = Field(10, ge=1)
-    metas: list[float] = Field(default_factory=lambda: [0.0, 1.5])
+    tasks: int = Field(2, ge=1, le=50)
+    train_per_task: int = Field(60_000, ge=10, le=1_000_000)
+    test_per_task: int = Field(10_000, ge=10, le=1_000_000)
+    epochs_per_task: int = Field(10, ge=1, le=1000)
+    metas: list[Annotated[float, Field(ge=0, le=100)]] = Field(
+        default_factory=lambda: [0.0, 1.5], min_length=1
+    )
     importance_test: bool = False
 
 
@@ -105,17 +114,22 @@ class MetaStreamConfig(MetaPMNISTConfig):
     sequence: Literal["stream"] = "stream"
     dataset: Literal["digits", "mnist", "fashion-mnist"] = "fashion-mnist"
     tasks: int = Field(30, ge=1, le=1000)
-    train_per_task: int = Field(2000, ge=10)
-    epochs_per_task: int = Field(5, ge=1)
-    test_per_task: int = Field(10_000, ge=10)
-    metas: list[float] = Field(default_factory=lambda: [0.0, 2.5])
+    train_per_task: int = Field(2000, ge=10, le=1_000_000)
+    epochs_per_task: int = Field(5, ge=1, le=1000)
+    test_per_task: int = Field(10_000, ge=10, le=1_000_000)
+    metas: list[Annotated[float, Field(ge=0, le=100)]] = Field(
+        default_factory=lambda: [0.0, 2.5], min_length=1
+    )
     per_task_bn: bool = False
     importance_test: bool = False
 
 
+_NAMES = {"permuted": "meta-pmnist", "mnist-fmnist": "meta-mnist-fmnist", "stream": "meta-stream"}
+
+
 def build_meta_bnn(n_in: int, hidden: list[int], n_out: int, seed: int) -> nn.Sequential:
     """BNN with batch-statistics batch-norm everywhere and unclipped hidden weights."""
-    torch.manual_seed(seed)
+    torch.manual_seed(derive_seed(seed, "init"))
     layers: list[nn.Module] = []
     width = n_in
     for h in hidden:
@@ -169,7 +183,7 @@ def make_tasks(config: MetaPMNISTConfig):
             for i in range(config.tasks)
         ]
     data = load_dataset(config.dataset, config.data_dir)
-    generator = torch.Generator().manual_seed(config.seed + 1000)
+    generator = stream(config.seed, "permutations")
     n = data.n_features
     tasks = []
     for t in range(config.tasks):
@@ -196,20 +210,21 @@ def _task_accuracy(model, task, bn_state) -> float:
     return value
 
 
-def run_sequence(
-    config: MetaPMNISTConfig, meta: float, tasks, data, run_dir, resume, progress=None, task_bar=None
-):
-    """Learn the tasks in order with metaplasticity ``meta``; returns the history rows and the trained model."""
+def run_sequence(config: MetaPMNISTConfig, meta: float, tasks, data, store, progress=None, task_bar=None):
+    """Learn the tasks in order with metaplasticity ``meta``; returns the history rows and the trained model.
+
+    ``store`` (a :class:`RunStore`, or ``None``) checkpoints the sequence after every task.
+    """
     model = build_meta_bnn(data.n_features, config.hidden, data.n_classes, config.seed)
     optimizer = MetaplasticAdam(model.parameters(), lr=config.lr, meta=meta, weight_decay=config.weight_decay)
-    generator = torch.Generator().manual_seed(config.seed + 7)
+    generator = stream(config.seed, "batch-order")
     bn_store: dict[int, list[torch.Tensor]] = {}
     history: list[dict] = []
     histograms: list[dict] = []
     start_task = 0
-    checkpoint = run_dir / f"checkpoint_meta{meta:g}.pt" if run_dir is not None else None
-    if resume and checkpoint is not None and checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=True)
+    key = f"sequence_meta{meta:g}"
+    state = store.load(key) if store is not None else None
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["generator"])
@@ -221,15 +236,15 @@ def run_sequence(
     model.train()
     for t in range(start_task, len(tasks)):
         current = tasks[t]
-        for epoch in range(config.epochs_per_task):
-            order = torch.randperm(len(current["y"]), generator=generator)
-            for i in range(0, len(order), config.batch_size):
-                index = order[i : i + config.batch_size]
-                if len(index) < 2:
-                    continue
-                optimizer.zero_grad(set_to_none=True)
-                F.cross_entropy(model(current["x"][index]), current["y"][index]).backward()
-                optimizer.step()
+
+        def step(index: torch.Tensor, current=current) -> float:
+            optimizer.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(model(current["x"][index]), current["y"][index])
+            loss.backward()
+            optimizer.step()
+            return float(loss.detach()) * len(index)
+
+        def after_epoch(epoch: int, _loss: float, t=t) -> None:
             bn_now = _bn_affine(model)
             for e in range(1 if config.sequence == "stream" else len(tasks)):
                 bn = (bn_store.get(e) if e != t else bn_now) if config.per_task_bn else None
@@ -245,10 +260,21 @@ def run_sequence(
                 )
             if progress is not None:
                 progress.advance(task_bar)
+
+        train_epochs(
+            step,
+            len(current["y"]),
+            epochs=config.epochs_per_task,
+            batch_size=config.batch_size,
+            generator=generator,
+            min_batch=2,
+            after_epoch=after_epoch,
+        )
         bn_store[t] = _bn_affine(model)
         histograms.extend(_hidden_histogram(model, meta, t))
-        if checkpoint is not None:
-            save_checkpoint(
+        if store is not None:
+            store.save(
+                key,
                 {
                     "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),
@@ -258,7 +284,6 @@ def run_sequence(
                     "histograms": histograms,
                     "next_task": t + 1,
                 },
-                checkpoint,
             )
     return history, model, bn_store, histograms
 
@@ -299,10 +324,9 @@ def hidden_weight_importance(
     layers = quantized_layers(model)
     magnitudes = torch.cat([layer.weight.detach().abs().flatten() for layer in layers])
     offsets = np.cumsum([0] + [layer.weight.numel() for layer in layers])
-    edges = torch.quantile(
-        magnitudes[torch.randperm(len(magnitudes))[:1_000_000]], torch.linspace(0, 1, bins + 1)
-    )
-    generator = torch.Generator().manual_seed(seed)
+    generator = stream(seed, "importance")
+    subsample = torch.randperm(len(magnitudes), generator=generator)[:1_000_000]
+    edges = torch.quantile(magnitudes[subsample], torch.linspace(0, 1, bins + 1))
 
     def loss() -> float:
         if bn_state is not None:
@@ -331,15 +355,17 @@ def hidden_weight_importance(
                 "abs_hidden_weight_low": float(edges[b]),
                 "abs_hidden_weight_high": float(edges[b + 1]),
                 "abs_hidden_weight_mean": float(magnitudes[inside].mean()),
-                "loss_increase": float(np.mean(increases)),
-                "loss_increase_std": float(np.std(increases)),
+                "loss_increase": mean_std(increases)[0],
+                "loss_increase_std": mean_std(increases)[1],
+                "n_draws": len(increases),
             }
         )
     clear_stored_weights(model)
     return rows
 
 
-def run(config: MetaPMNISTConfig, run_dir: Path | None = None, resume: bool = False) -> Results:
+def run(config: MetaPMNISTConfig, store: RunStore | None = None) -> Results:
+    store = store_for(store, _NAMES[config.sequence], config)
     torch.set_num_threads(config.threads)
     if config.sequence == "mnist-fmnist":
         config = config.model_copy(update={"tasks": 2})
@@ -352,7 +378,7 @@ def run(config: MetaPMNISTConfig, run_dir: Path | None = None, resume: bool = Fa
         )
         for meta in config.metas:
             history, model, bn_store, histograms = run_sequence(
-                config, meta, tasks, data, run_dir, resume, progress, bar
+                config, meta, tasks, data, store, progress, bar
             )
             rows.extend(history)
             histogram_rows.extend(histograms)
@@ -377,7 +403,7 @@ def run(config: MetaPMNISTConfig, run_dir: Path | None = None, resume: bool = Fa
             tasks[0]["test_y"],
         )
         reference_config = config.model_copy(update={"tasks": 1})
-        reference, _, _, _ = run_sequence(reference_config, 0.0, [whole], data, None, False)
+        reference, _, _, _ = run_sequence(reference_config, 0.0, [whole], data, None)
         summary["whole_dataset_accuracy"] = final_accuracies(reference, 1)[0]
     if config.importance_test:
         importance = hidden_weight_importance(  # on the newest task, the one the network currently knows

@@ -13,20 +13,20 @@ for the networks here.
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from .. import plots
 from ..devices.mram import STMRAM
-from ..runner.store import Results
+from ..runner.config import StudyConfig
+from ..runner.store import Results, RunStore
+from ..runner.study import store_for
 
 
-class MRAMEnergyConfig(BaseModel):
+class MRAMEnergyConfig(StudyConfig):
     """Configuration of ``mram-energy`` (no training; a second or so)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     tolerated_wer: float = Field(1e-3, gt=0, lt=1)
     ecc_wer: float = Field(1e-9, gt=0, lt=1)
@@ -36,14 +36,16 @@ class MRAMEnergyConfig(BaseModel):
         le=1,
         description="extra check bits written with ECC (SECDED on 64 bits: 8/64; placeholder)",
     )
-    other_shares: list[float] = Field(
+    other_shares: list[Annotated[float, Field(ge=0, lt=1)]] = Field(
         default_factory=lambda: [0.0, 0.1, 0.25, 0.5, 0.75],
         description="baseline energy share outside writes",
     )
-    wers: list[float] = Field(default_factory=lambda: [1e-12, 1e-9, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1])
+    wers: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
+        default_factory=lambda: [1e-12, 1e-9, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1]
+    )
     thermal_stability: float = Field(60.0, ge=1, le=200)
-    critical_current_a: float = Field(60e-6, gt=0)
-    resistance_ohm: float = Field(5e3, gt=0)
+    critical_current_a: float = Field(60e-6, gt=0, le=1e-2)
+    resistance_ohm: float = Field(5e3, gt=0, le=1e9)
     data_dir: str | None = None  # accepted for a uniform CLI; unused
 
 
@@ -55,7 +57,8 @@ def system_factor(e_ecc: float, e_bnn: float, other_share: float, ecc_overhead: 
     return baseline / (e_bnn + other_share * baseline)
 
 
-def run(config: MRAMEnergyConfig, run_dir: Path | None = None, resume: bool = False) -> Results:
+def run(config: MRAMEnergyConfig, store: RunStore | None = None) -> Results:
+    store = store_for(store, "mram-energy", config)
     for wer in config.wers:
         if not 0 < wer < 1:
             raise ValueError(f"wers entries must lie in (0, 1), got {wer}")

@@ -28,19 +28,22 @@ closed form. W and C are then predictions of the same board with their own place
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from .. import plots
 from ..data.patterns import PatternTask, pattern_samples
 from ..devices import get_device
 from ..devices.base import DeviceModel
+from ..runner.config import StudyConfig
 from ..runner.progress import progress_bar
-from ..runner.store import Results, save_checkpoint
+from ..runner.seeds import derive_seed, stream
+from ..runner.stats import mean_std as _mean_std
+from ..runner.store import Results, RunStore
+from ..runner.study import store_for
 from ..tiles.programming import VerifyConfig
 from .onchip_network import accuracy, drift, forward, program_chip, retrain_chip, train_weights
 
@@ -68,10 +71,14 @@ Part = Literal[
 ]
 
 
-class OnChip3x3Config(BaseModel):
-    """Configuration of ``onchip-3x3``; defaults are the CPU-sized reproduction (well under a minute on 2 cores)."""
+Level = Annotated[float, Field(ge=0, le=100)]
+"""A swept noise level (relative)."""
+ErrorLevel = Annotated[float, Field(ge=0, le=10)]
+"""A swept relative conductance error."""
 
-    model_config = ConfigDict(extra="forbid")
+
+class OnChip3x3Config(StudyConfig):
+    """Configuration of ``onchip-3x3``; defaults are the CPU-sized reproduction (well under a minute on 2 cores)."""
 
     parts: list[Part] = Field(default_factory=lambda: list(PARTS))
     materials: list[str] = Field(default_factory=lambda: ["knowm-w", "knowm-cr", "knowm-c"])
@@ -82,6 +89,7 @@ class OnChip3x3Config(BaseModel):
     series_resistance_ohm: float = Field(
         1000.0,
         ge=0,
+        le=1e9,
         description="programming series resistor; 1 kΩ is the Knowm board's (science.md §2.4). Energies are "
         "the source's: device plus resistor (science.md §14.3)",
     )
@@ -89,6 +97,7 @@ class OnChip3x3Config(BaseModel):
     n_switches: int | None = Field(
         None,
         ge=1,
+        le=10**9,
         description="metastable switches per device for stochastic (binomial) switching, i.e. cycle-to-cycle "
         "noise of every pulse; None = mean-field model",
     )
@@ -102,27 +111,28 @@ class OnChip3x3Config(BaseModel):
     )
     seeds: int = Field(5, ge=1, le=100)
     hidden: int = Field(3, ge=1, le=64)
-    n_train: int = Field(200, ge=2)
-    n_test: int = Field(1000, ge=2)
-    epochs: int = Field(300, ge=1)
-    lr: float = Field(0.05, gt=0)
+    n_train: int = Field(200, ge=2, le=1_000_000)
+    n_test: int = Field(1000, ge=2, le=10_000_000)
+    epochs: int = Field(300, ge=1, le=100_000)
+    lr: float = Field(0.05, gt=0, le=100)
     pixel_noise_train: float = Field(
-        0.4, ge=0, description="input noise during training (fraction of pixel swing)"
+        0.4, ge=0, le=100, description="input noise during training (fraction of pixel swing)"
     )
     input_noise: float = Field(
         0.7,
         ge=0,
+        le=100,
         description="input noise at test (fraction of pixel swing; on X against +, 0.7 puts software accuracy "
         "near 97 %, and 0.18 does on bars)",
     )
     train_noise: float = Field(
-        0.1, ge=0, description="relative training noise σ_train (see train_noise_model)"
+        0.1, ge=0, le=100, description="relative training noise σ_train (see train_noise_model)"
     )
     train_noise_model: Literal["weight", "conductance"] = Field(
         "conductance",
         description="inject σ_train on each conductance (as the chip errs) or multiplicatively on each weight",
     )
-    conductance_error: float = Field(0.05, ge=0, description="relative conductance error at inference")
+    conductance_error: float = Field(0.05, ge=0, le=10, description="relative conductance error at inference")
     error_persistence: float = Field(
         0.8,
         ge=0,
@@ -134,38 +144,47 @@ class OnChip3x3Config(BaseModel):
     ispp_step_v: float = Field(
         0.0,
         ge=0,
+        le=10,
         description="incremental-step programming: amplitude step per same-direction pulse (0 = fixed)",
     )
-    ispp_max_v: float = Field(2.0, gt=0, description="amplitude ceiling of incremental-step programming")
+    ispp_max_v: float = Field(
+        2.0, gt=0, le=100, description="amplitude ceiling of incremental-step programming"
+    )
     width_step_down: float = Field(
         1.0,
         gt=0,
         le=1,
         description="pulse-width factor at every overshoot (adaptive pulse width; 1 = fixed pulses)",
     )
-    max_pulses: int = Field(200, ge=1, description="pulse cap per device (C, the slowest preset, needs ~100)")
-    read_time_s: float = Field(1e-3, ge=0, description="per verify read; placeholder — calibrate")
-    reset_duration_s: float = Field(0.2, gt=0, description="initial reset pulse (study: 200 ms)")
+    max_pulses: int = Field(
+        200, ge=1, le=1_000_000, description="pulse cap per device (C, the slowest preset, needs ~100)"
+    )
+    read_time_s: float = Field(1e-3, ge=0, le=10, description="per verify read; placeholder — calibrate")
+    reset_duration_s: float = Field(0.2, gt=0, le=1000, description="initial reset pulse (study: 200 ms)")
     calibration_material: str = "knowm-cr"
     calibration_reset: bool = False
-    calibration_time_s: float = Field(2.4, gt=0, description="study's Cr training time (Eslami et al. 2024)")
-    calibration_energy_j: float = Field(18.9e-3, gt=0, description="study's Cr training energy")
+    calibration_time_s: float = Field(
+        2.4, gt=0, le=1e6, description="study's Cr training time (Eslami et al. 2024)"
+    )
+    calibration_energy_j: float = Field(18.9e-3, gt=0, le=1e6, description="study's Cr training energy")
     time_scale: float = Field(
-        1.0, gt=0, description="time scale of the presets when the calibration part is not run"
+        1.0, gt=0, le=1e6, description="time scale of the presets when the calibration part is not run"
     )
     system_power_w: float = Field(
-        0.0, ge=0, description="set-up power during programming when the calibration part is not run"
+        0.0, ge=0, le=1e3, description="set-up power during programming when the calibration part is not run"
     )
-    train_noise_levels: list[float] = Field(
-        default_factory=lambda: [0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0]
+    train_noise_levels: list[Level] = Field(
+        min_length=1, default_factory=lambda: [0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0]
     )
-    conductance_error_levels: list[float] = Field(
-        default_factory=lambda: [0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3]
+    conductance_error_levels: list[ErrorLevel] = Field(
+        min_length=1, default_factory=lambda: [0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3]
     )
-    input_noise_levels: list[float] = Field(default_factory=lambda: [0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
-    retrain_levels: list[float] = Field(default_factory=lambda: [0.1, 0.15, 0.2, 0.3])
-    retrain_epochs: int = Field(150, ge=1)
-    retrain_lr: float = Field(0.02, gt=0)
+    input_noise_levels: list[Level] = Field(
+        min_length=1, default_factory=lambda: [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    )
+    retrain_levels: list[ErrorLevel] = Field(min_length=1, default_factory=lambda: [0.1, 0.15, 0.2, 0.3])
+    retrain_epochs: int = Field(150, ge=1, le=100_000)
+    retrain_lr: float = Field(0.02, gt=0, le=100)
     retrain_margin: float = Field(
         0.01,
         ge=0,
@@ -174,20 +193,20 @@ class OnChip3x3Config(BaseModel):
         "software network's on the same set",
     )
     sweep_material: str = "knowm-cr"
-    iv_frequencies_hz: list[float] = Field(default_factory=lambda: [1.0, 10.0, 100.0])
-    iv_amplitude_v: float = Field(1.0, gt=0)
-    verify_tolerances: list[float] = Field(default_factory=lambda: [0.1, 0.05, 0.02, 0.01])
-    verify_width_step_downs: list[float] = Field(
+    iv_frequencies_hz: list[Annotated[float, Field(gt=0, le=1e9)]] = Field(
+        min_length=1, default_factory=lambda: [1.0, 10.0, 100.0]
+    )
+    iv_amplitude_v: float = Field(1.0, gt=0, le=100)
+    verify_tolerances: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
+        min_length=1, default_factory=lambda: [0.1, 0.05, 0.02, 0.01]
+    )
+    verify_width_step_downs: list[Annotated[float, Field(gt=0, le=1)]] = Field(
+        min_length=1,
         default_factory=lambda: [1.0, 0.5],
         description="pulse-width schemes of the verify-stats part: 1 = fixed pulses, below 1 = adaptive width",
     )
-    verify_devices: int = Field(300, ge=1)
-    threads: int = Field(2, ge=1)
-
-
-def _mean_std(values: list[float]) -> tuple[float, float]:
-    array = np.asarray(values, dtype=float)
-    return float(array.mean()), float(array.std(ddof=1)) if len(array) > 1 else 0.0
+    verify_devices: int = Field(300, ge=1, le=10_000_000)
+    threads: int = Field(2, ge=1, le=256)
 
 
 class _Study:
@@ -195,7 +214,7 @@ class _Study:
 
     def __init__(self, config: OnChip3x3Config) -> None:
         self.config = config
-        self.seeds = list(range(config.seeds))
+        self.seeds = [derive_seed(config.seed, "replicate", r) for r in range(config.seeds)]
         self.time_scale = config.time_scale
         self.system_power_w = config.system_power_w
         self._trained: dict[tuple[float, int], list[torch.Tensor]] = {}
@@ -334,7 +353,7 @@ def verify_statistics(study: _Study) -> list[dict]:
     rows = []
     for name in config.materials:
         device = study.device(name)
-        g = torch.Generator().manual_seed(1)
+        g = stream(study.config.seed, "verify-stats")
         state = device.init_state((config.verify_devices,), g)
         low, high = device.g_min_s, device.g_max_s
         span = high - low
@@ -449,7 +468,7 @@ def retraining(study: _Study, advance) -> list[dict]:
             x, y = pattern_samples(
                 c.n_train,
                 c.pixel_noise_train,
-                generator=torch.Generator().manual_seed(30_000 + s),
+                generator=stream(s, "retraining"),
                 task=study.task,
             )
             chip_calibration = float(
@@ -605,8 +624,9 @@ def _summarize(tables: dict[str, list[dict]], calibration: dict | None) -> dict:
     return summary
 
 
-def run(config: OnChip3x3Config, run_dir: Path | None = None, resume: bool = False) -> Results:
-    """Run the chosen parts in order; with ``run_dir`` each finished part is checkpointed and ``resume`` reuses it."""
+def run(config: OnChip3x3Config, store: RunStore | None = None) -> Results:
+    """Run the chosen parts in order; each finished part is checkpointed in the store and a resumed run reuses it."""
+    store = store_for(store, "onchip-3x3", config)
     torch.set_num_threads(config.threads)
     study = _Study(config)
     tables: dict[str, list[dict]] = {}
@@ -620,8 +640,6 @@ def run(config: OnChip3x3Config, run_dir: Path | None = None, resume: bool = Fal
             [study.accuracy(study.trained(config.train_noise, s), s) for s in study.seeds]
         )[0],
     }
-    # a part's results depend on every field but the list of parts and the thread count
-    fingerprint = config.model_dump_json(exclude={"parts", "threads"})
     counts = {
         "materials": 2 * len(config.materials) * config.seeds,
         "train-noise": len(config.train_noise_levels),
@@ -644,14 +662,8 @@ def run(config: OnChip3x3Config, run_dir: Path | None = None, resume: bool = Fal
                 )
                 advance()
                 continue
-            path = run_dir / "parts" / f"{part}.pt" if run_dir is not None else None
-            if resume and path is not None and path.exists():
-                saved = torch.load(path, weights_only=True)
-                if saved.get("config") != fingerprint:
-                    raise ValueError(
-                        f"{path} was written with another configuration; resume with the same settings or use a "
-                        "new --out folder"
-                    )
+            saved = store.load(f"part_{part}")
+            if saved is not None:
                 if part == "calibration":
                     calibration = saved["calibration"]
                     study.time_scale, study.system_power_w = (
@@ -678,8 +690,7 @@ def run(config: OnChip3x3Config, run_dir: Path | None = None, resume: bool = Fal
                 else:
                     tables[name] = sweep(study, part, advance)
                 saved = {"name": name, "rows": tables[name]}
-            if path is not None:
-                save_checkpoint({**saved, "config": fingerprint}, path)
+            store.save(f"part_{part}", saved)
     figures.update(_figures(tables, config))
     summary = {**summary_extra, **_summarize(tables, calibration)}
     if calibration is None:

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from ..cells import Cell, make_cell
 from ..data.patterns import PatternTask, pattern_samples
 from ..devices.base import DeviceModel, DeviceState
+from ..runner.seeds import stream
 from ..tiles.programming import VerifyConfig, program_and_verify
 
 NoiseModel = Literal["weight", "conductance"]
@@ -44,7 +45,7 @@ def accuracy(
     weights: list[torch.Tensor], input_noise: float, n: int, seed: int, task: PatternTask | str = "x-plus"
 ) -> float:
     """Comparator accuracy on ``n`` fresh test patterns with pixel noise ``input_noise`` (seeded by ``seed``)."""
-    x, y = pattern_samples(n, input_noise, generator=torch.Generator().manual_seed(10_000 + seed), task=task)
+    x, y = pattern_samples(n, input_noise, generator=stream(seed, "test-patterns"), task=task)
     predicted = (forward(x, weights).squeeze(1) > 0).long()
     return float((predicted == y).double().mean())
 
@@ -107,7 +108,7 @@ def train_weights(
     ``init``/``cells``/``factors`` turn this into chip-in-the-loop retraining: start from ``init``, keep the
     chip's layer gains (``cells``) and see every conductance multiplied by its measured factor.
     """
-    g = torch.Generator().manual_seed(seed)
+    g = stream(seed, "training")
     x, y = pattern_samples(n_train, pixel_noise, generator=g, task=task)
     if init is None:
         w1 = torch.randn(hidden, 9, generator=g) * 0.5
@@ -183,7 +184,7 @@ def program_chip(
     device: DeviceModel, weights: list[torch.Tensor], *, cell_kind: str, verify: VerifyConfig, seed: int
 ) -> tuple[Chip, dict[str, float]]:
     """Program fresh devices to ``weights`` by program-and-verify (no drift yet: see :func:`drift`)."""
-    g = torch.Generator().manual_seed(20_000 + seed)
+    g = stream(seed, "programming")
     cells = layer_cells(cell_kind, device, weights)
     targets = _targets(cells, weights)
     state = device.init_state((len(targets),), g)

@@ -8,19 +8,23 @@ the first layer runs K XNOR-popcounts per input.
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
 from .. import plots
 from ..runner.progress import progress_bar
-from ..runner.store import Results
+from ..runner.seeds import derive_seed
+from ..runner.stats import mean_std
+from ..runner.store import Results, RunStore
+from ..runner.study import store_for
 from .bnn_common import (
     BNNTraining,
+    Width,
     accuracy,
     build_network,
     load_split,
-    mean_std,
+    replicate_seed,
     steps_per_training,
     train_bnn,
     trained_model,
@@ -30,10 +34,10 @@ from .bnn_common import (
 class StochasticInputsConfig(BNNTraining):
     """Configuration of ``stochastic-inputs`` (CPU defaults: 2×512, 5 epochs, one seed, 3 test draws)."""
 
-    hidden: list[int] = Field(default_factory=lambda: [512, 512])
-    ks: list[int] = Field(default_factory=lambda: [1, 2, 4, 8, 16])
+    hidden: list[Width] = Field(default_factory=lambda: [512, 512], min_length=1, max_length=16)
+    ks: list[Annotated[int, Field(ge=1, le=1024)]] = Field(default_factory=lambda: [1, 2, 4, 8, 16])
     seeds: int = Field(1, ge=1, le=20)
-    draws: int = Field(3, ge=1)
+    draws: int = Field(3, ge=1, le=1000)
 
     @field_validator("ks")
     @classmethod
@@ -52,13 +56,14 @@ def _stochastic_accuracy(model, k: int, x, y, draws: int, seed: int) -> float:
     module.k = k
     values = []
     for d in range(draws):
-        module.reseed(seed + d)
+        module.reseed(derive_seed(seed, "draw", d))
         values.append(accuracy(model, x, y))
     module.k = saved
     return float(sum(values) / len(values))
 
 
-def run(config: StochasticInputsConfig, run_dir: Path | None = None, resume: bool = False) -> Results:
+def run(config: StochasticInputsConfig, store: RunStore | None = None) -> Results:
+    store = store_for(store, "stochastic-inputs", config)
     import torch
 
     torch.set_num_threads(config.threads)
@@ -69,7 +74,8 @@ def run(config: StochasticInputsConfig, run_dir: Path | None = None, resume: boo
     total = steps_per_training(len(y), config) * (len(config.ks) + 1) * config.seeds
     with progress_bar() as progress:
         task = progress.add_task("stochastic-inputs training", total=total)
-        for seed in range(config.seeds):
+        for replicate in range(config.seeds):
+            seed = replicate_seed(config, replicate)
             settings = config.model_copy(update={"seed": seed})
 
             def build(k, adapted_training, s=seed):
@@ -85,18 +91,22 @@ def run(config: StochasticInputsConfig, run_dir: Path | None = None, resume: boo
             def train(m, s=settings):
                 return train_bnn(m, x, y, s, None, progress, task)
 
-            reference, _ = trained_model(
-                run_dir, f"real_seed{seed}", lambda: build(None, False), train, resume
-            )
+            reference, _ = trained_model(store, f"real_rep{replicate}", lambda: build(None, False), train)
             real.append(accuracy(reference, test_x, test_y))
             for k in config.ks:
                 non_adapted[k].append(
-                    _stochastic_accuracy(reference, k, test_x, test_y, config.draws, 10_000 + seed)
+                    _stochastic_accuracy(
+                        reference, k, test_x, test_y, config.draws, derive_seed(seed, "reference-draws")
+                    )
                 )
                 model, _ = trained_model(
-                    run_dir, f"adapted_k{k}_seed{seed}", lambda k=k: build(k, True), train, resume
+                    store, f"adapted_k{k}_rep{replicate}", lambda k=k: build(k, True), train
                 )
-                adapted[k].append(_stochastic_accuracy(model, k, test_x, test_y, config.draws, 20_000 + seed))
+                adapted[k].append(
+                    _stochastic_accuracy(
+                        model, k, test_x, test_y, config.draws, derive_seed(seed, "adapted-draws")
+                    )
+                )
     real_mean, real_std = mean_std(real)
     rows = []
     for k in config.ks:

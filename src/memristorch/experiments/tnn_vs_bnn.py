@@ -13,7 +13,7 @@ The BNN sees sign flips at rate r too, for comparison.
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field
 
@@ -23,14 +23,17 @@ from ..cells.bit_errors import SignFlips, TernaryReadErrors
 from ..devices.binary_rram import BinaryRRAM, ProgrammingCondition
 from ..nn.binary import quantized_layers
 from ..runner.progress import progress_bar
-from ..runner.store import Results
+from ..runner.stats import mean_std
+from ..runner.store import Results, RunStore
+from ..runner.study import store_for
 from .bnn_common import (
     BNNTraining,
+    Width,
     accuracy,
     accuracy_under_errors,
     build_network,
     load_split,
-    mean_std,
+    replicate_seed,
     steps_per_training,
     train_bnn,
     trained_model,
@@ -40,17 +43,24 @@ from .bnn_common import (
 class TNNvsBNNConfig(BNNTraining):
     """Configuration of ``tnn-vs-bnn`` (CPU defaults: 2×512, 5 epochs, 3 seeds)."""
 
-    hidden: list[int] = Field(default_factory=lambda: [512, 512])
+    hidden: list[Width] = Field(default_factory=lambda: [512, 512], min_length=1, max_length=16)
     seeds: int = Field(3, ge=1, le=20)
-    delta: float = Field(0.7, ge=0, description="ternary threshold Δ as a fraction of mean |W_h|")
-    error_rates: list[float] = Field(default_factory=lambda: [1e-3, 3e-3, 1e-2])
-    compliance_current_a: float = Field(40e-6, gt=0, description="programming condition of the modelled read")
-    reset_voltage_v: float = Field(1.65, gt=0)
-    threshold_sigma: float = Field(0.1, ge=0, description="read-to-read spread of the PCSA threshold (ln R)")
-    draws: int = Field(5, ge=1)
+    delta: float = Field(0.7, ge=0, le=10, description="ternary threshold Δ as a fraction of mean |W_h|")
+    error_rates: list[Annotated[float, Field(ge=0, le=0.5)]] = Field(
+        min_length=1, default_factory=lambda: [1e-3, 3e-3, 1e-2]
+    )
+    compliance_current_a: float = Field(
+        40e-6, gt=0, le=1e-2, description="programming condition of the modelled read"
+    )
+    reset_voltage_v: float = Field(1.65, gt=0, le=10)
+    threshold_sigma: float = Field(
+        0.1, ge=0, le=10, description="read-to-read spread of the PCSA threshold (ln R)"
+    )
+    draws: int = Field(5, ge=1, le=1000)
 
 
-def run(config: TNNvsBNNConfig, run_dir: Path | None = None, resume: bool = False) -> Results:
+def run(config: TNNvsBNNConfig, store: RunStore | None = None) -> Results:
+    store = store_for(store, "tnn-vs-bnn", config)
     import torch
 
     torch.set_num_threads(config.threads)
@@ -67,13 +77,14 @@ def run(config: TNNvsBNNConfig, run_dir: Path | None = None, resume: bool = Fals
     total = steps_per_training(len(y), config) * 2 * config.seeds
     with progress_bar() as progress:
         task = progress.add_task("tnn-vs-bnn training", total=total)
-        for seed in range(config.seeds):
+        for replicate in range(config.seeds):
+            seed = replicate_seed(config, replicate)
             settings = config.model_copy(update={"seed": seed})
             models = {}
             for kind in ("binary", "ternary"):
                 models[kind], _ = trained_model(
-                    run_dir,
-                    f"{kind}_seed{seed}",
+                    store,
+                    f"{kind}_rep{replicate}",
                     lambda k=kind, s=seed: build_network(
                         config,
                         data,
@@ -82,7 +93,6 @@ def run(config: TNNvsBNNConfig, run_dir: Path | None = None, resume: bool = Fals
                         seed=s,
                     ),
                     lambda m, s=settings: train_bnn(m, x, y, s, None, progress, task),
-                    resume,
                 )
             bnn, tnn = models["binary"], models["ternary"]
             results["bnn"].append(accuracy(bnn, test_x, test_y))
@@ -90,9 +100,9 @@ def run(config: TNNvsBNNConfig, run_dir: Path | None = None, resume: bool = Fals
             weights = torch.cat([m.quantized_weight().detach().flatten() for m in quantized_layers(tnn)])
             results["zero_fraction"].append(float((weights == 0).float().mean()))
             results["tnn_modelled_read"].append(
-                accuracy_under_errors(
-                    tnn, test_x, test_y, TernaryReadErrors(**modelled), config.draws, 100 + seed
-                )[0]
+                accuracy_under_errors(tnn, test_x, test_y, TernaryReadErrors(**modelled), config.draws, seed)[
+                    0
+                ]
             )
             for r in config.error_rates:
                 channels = {
@@ -102,7 +112,7 @@ def run(config: TNNvsBNNConfig, run_dir: Path | None = None, resume: bool = Fals
                 }
                 for kind, (model, channel) in channels.items():
                     sweep[(kind, r)].append(
-                        accuracy_under_errors(model, test_x, test_y, channel, config.draws, 200 + seed)[0]
+                        accuracy_under_errors(model, test_x, test_y, channel, config.draws, seed)[0]
                     )
     bnn_mean, bnn_std = mean_std(results["bnn"])
     tnn_mean, tnn_std = mean_std(results["tnn"])

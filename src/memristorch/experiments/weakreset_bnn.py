@@ -8,12 +8,11 @@ removing RTN or 1/f. CPU defaults: 784-256-10 (scaled from 3000), batch 1000, 5 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from torch import nn
 
 from .. import plots
@@ -21,9 +20,14 @@ from ..devices.weak_reset import WeakResetRRAM
 from ..nn.binary import SignActivation
 from ..nn.device_binary import WeakResetBinaryLinear
 from ..optim import PulseAdam
+from ..runner.config import StudyConfig
 from ..runner.progress import progress_bar
-from ..runner.store import Results
-from .bnn_common import BNNTraining, accuracy, build_bnn, load_split, mean_std, train_bnn
+from ..runner.seeds import stream
+from ..runner.stats import mean_std
+from ..runner.store import Results, RunStore
+from ..runner.study import store_for
+from ..runner.train import batches_per_epoch, train_epochs
+from .bnn_common import BNNTraining, accuracy, build_bnn, load_split, replicate_seed, train_bnn, trained_model
 
 #: condition → (d2d, rtn, pink); None = the ideal software BNN
 CONDITIONS: dict[str, tuple[bool, bool, bool] | None] = {
@@ -37,27 +41,27 @@ CONDITIONS: dict[str, tuple[bool, bool, bool] | None] = {
 }
 
 
-class WeakResetBNNConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class WeakResetBNNConfig(StudyConfig):
     dataset: Literal["digits", "mnist", "fashion-mnist"] = "mnist"
     data_dir: str | None = None
-    hidden: int = Field(256, ge=1)
-    epochs: int = Field(5, ge=1)
-    batch_size: int = Field(1000, ge=2)
-    pulse_gain: float = Field(8.0, gt=0, description="Adam lr read as pulses (authors: 8; README 100)")
-    max_pulses: int = Field(14, ge=1)
-    software_lr: float = Field(8e-3, gt=0, description="Adam lr of batch-norm parameters")
-    ideal_lr: float = Field(0.005, gt=0, description="Adam lr of the ideal software BNN")
+    hidden: int = Field(256, ge=1, le=65536)
+    epochs: int = Field(5, ge=1, le=1000)
+    batch_size: int = Field(1000, ge=2, le=65536)
+    pulse_gain: float = Field(
+        8.0, gt=0, le=1e4, description="Adam lr read as pulses (authors: 8; README 100)"
+    )
+    max_pulses: int = Field(14, ge=1, le=10_000)
+    software_lr: float = Field(8e-3, gt=0, le=10, description="Adam lr of batch-norm parameters")
+    ideal_lr: float = Field(0.005, gt=0, le=10, description="Adam lr of the ideal software BNN")
     faithful: bool = False
     conditions: list[str] = Field(default_factory=lambda: list(CONDITIONS))
     seeds: int = Field(3, ge=1, le=20)
-    train_subset: int | None = Field(None, ge=1)
-    threads: int = Field(2, ge=1)
+    train_subset: int | None = Field(None, ge=2, le=10_000_000)
+    threads: int = Field(2, ge=1, le=256)
 
 
 def build_device_bnn(n_in: int, hidden: int, n_out: int, device: WeakResetRRAM, seed: int, max_pulses: int):
-    generator = torch.Generator().manual_seed(seed)
+    generator = stream(seed, "devices")
     return nn.Sequential(
         WeakResetBinaryLinear(n_in, hidden, device, generator, max_pulses),
         nn.BatchNorm1d(hidden),
@@ -70,24 +74,30 @@ def build_device_bnn(n_in: int, hidden: int, n_out: int, device: WeakResetRRAM, 
 def train_device_bnn(model, x, y, config: WeakResetBNNConfig, seed: int, progress=None, task=None) -> None:
     optimizer = PulseAdam(model.parameters(), lr=config.pulse_gain, software_lr=config.software_lr)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=7, gamma=0.5)  # the authors' schedule
-    generator = torch.Generator().manual_seed(seed + 17)
     model.train()
-    for _ in range(config.epochs):
-        order = torch.randperm(len(y), generator=generator)
-        for i in range(0, len(y), config.batch_size):
-            index = order[i : i + config.batch_size]
-            if len(index) < 2:
-                continue
-            optimizer.zero_grad(set_to_none=True)
-            F.cross_entropy(model(x[index]), y[index]).backward()
-            optimizer.step()
-            if progress is not None:
-                progress.advance(task)
-        scheduler.step()
+
+    def step(index: torch.Tensor) -> float:
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x[index]), y[index])
+        loss.backward()
+        optimizer.step()
+        return float(loss.detach()) * len(index)
+
+    train_epochs(
+        step,
+        len(y),
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        generator=stream(seed, "training"),
+        min_batch=2,
+        after_batch=(lambda: progress.advance(task)) if progress is not None else None,
+        after_epoch=lambda epoch, loss: scheduler.step(),
+    )
     model.eval()
 
 
-def run(config: WeakResetBNNConfig, run_dir: Path | None = None, resume: bool = False) -> Results:
+def run(config: WeakResetBNNConfig, store: RunStore | None = None) -> Results:
+    store = store_for(store, "weakreset-bnn", config)
     torch.set_num_threads(config.threads)
     for name in config.conditions:
         if name not in CONDITIONS:
@@ -104,23 +114,35 @@ def run(config: WeakResetBNNConfig, run_dir: Path | None = None, resume: bool = 
     data, x, y = load_split(settings)
     per_condition = {name: [] for name in config.conditions}
     pulses = {name: [] for name in config.conditions}
-    steps = config.epochs * -(-len(y) // config.batch_size)
+    steps = config.epochs * batches_per_epoch(len(y), config.batch_size, min_batch=2)
     with progress_bar() as progress:
         task = progress.add_task("weakreset-bnn", total=steps * len(config.conditions) * config.seeds)
-        for seed in range(config.seeds):
+        for replicate in range(config.seeds):
+            seed = replicate_seed(config, replicate)
             for name in config.conditions:
                 flags = CONDITIONS[name]
+                key = f"{name}_rep{replicate}"
                 if flags is None:
-                    model = build_bnn(data.n_features, [config.hidden], data.n_classes, seed=seed)
-                    train_bnn(model, x, y, settings.model_copy(update={"seed": seed}), None, progress, task)
+                    model, _ = trained_model(
+                        store,
+                        key,
+                        lambda s=seed: build_bnn(data.n_features, [config.hidden], data.n_classes, seed=s),
+                        lambda m, s=seed: train_bnn(
+                            m, x, y, settings.model_copy(update={"seed": s}), None, progress, task
+                        ),
+                    )
                     pulses[name].append(0)
                 else:
                     d2d, rtn, pink = flags
                     device = WeakResetRRAM(d2d=d2d, rtn=rtn, pink=pink, faithful=config.faithful)
-                    model = build_device_bnn(
-                        data.n_features, config.hidden, data.n_classes, device, seed, config.max_pulses
+                    model, _ = trained_model(
+                        store,
+                        key,
+                        lambda s=seed, d=device: build_device_bnn(
+                            data.n_features, config.hidden, data.n_classes, d, s, config.max_pulses
+                        ),
+                        lambda m, s=seed: train_device_bnn(m, x, y, config, s, progress, task) or [],
                     )
-                    train_device_bnn(model, x, y, config, seed, progress, task)
                     pulses[name].append(
                         sum(m.array.pulses_total for m in model if isinstance(m, WeakResetBinaryLinear))
                     )

@@ -11,15 +11,18 @@ Three checks, each with its own device population:
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Annotated
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ..devices.weak_reset import WeakResetRRAM
-from ..runner.store import Results
+from ..runner.config import StudyConfig
+from ..runner.seeds import stream
+from ..runner.store import Results, RunStore
+from ..runner.study import store_for
 
 #: science.md §3.3 [computed]: pulses → (median R Ω, 5th pct, 95th pct, median ln(R/R0))
 REFERENCE = {
@@ -32,17 +35,18 @@ REFERENCE = {
 }
 
 
-class WeakResetStatsConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    devices: int = Field(200_000, ge=1000)
-    pulses: list[int] = Field(default_factory=lambda: sorted(REFERENCE))
-    rtn_devices: int = Field(100_000, ge=100)
-    rtn_pulses: int = Field(3000, ge=1)
-    pink_devices: int = Field(256, ge=1)
-    pink_steps: int = Field(4096, ge=64)
-    pink_band: tuple[float, float] = Field((0.004, 0.4), description="fit band, cycles per pulse (2 decades)")
-    seed: int = 0
+class WeakResetStatsConfig(StudyConfig):
+    devices: int = Field(200_000, ge=1000, le=10_000_000)
+    pulses: list[Annotated[int, Field(ge=0, le=10_000_000)]] = Field(
+        min_length=1, default_factory=lambda: sorted(REFERENCE)
+    )
+    rtn_devices: int = Field(100_000, ge=100, le=10_000_000)
+    rtn_pulses: int = Field(3000, ge=1, le=1_000_000)
+    pink_devices: int = Field(256, ge=1, le=1_000_000)
+    pink_steps: int = Field(4096, ge=64, le=10_000_000)
+    pink_band: tuple[Annotated[float, Field(gt=0, le=0.5)], Annotated[float, Field(gt=0, le=0.5)]] = Field(
+        (0.004, 0.4), description="fit band, cycles per pulse (2 decades)"
+    )
     data_dir: str | None = None  # accepted for a uniform CLI; unused
 
 
@@ -62,8 +66,9 @@ def pink_spectrum(
     return np.fft.rfftfreq(steps)[1:], power[1:]
 
 
-def run(config: WeakResetStatsConfig, run_dir: Path | None = None, resume: bool = False) -> Results:
-    generator = torch.Generator().manual_seed(config.seed)
+def run(config: WeakResetStatsConfig, store: RunStore | None = None) -> Results:
+    store = store_for(store, "weakreset-stats", config)
+    generator = stream(config.seed, "devices")
     mean_model = WeakResetRRAM(rtn=False, pink=False)
     state = mean_model.init_state((config.devices,), generator)
     rows = []

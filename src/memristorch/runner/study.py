@@ -1,0 +1,55 @@
+"""Running one experiment: open its run folder, run its science, write its results — the same for every study.
+
+An experiment is a typed config (a :class:`~memristorch.runner.config.StudyConfig`) and a function
+``run(config, store) -> Results``; it saves and loads its checkpoints through the :class:`RunStore` it is handed
+and never touches the folder otherwise.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from .store import Results, RunStore
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A study the runner can run: its name, one line of description, config class and science function."""
+
+    name: str
+    description: str
+    config: type[BaseModel]
+    run: Callable[..., Results]
+
+
+def store_for(store: RunStore | None, experiment: str, config: BaseModel) -> RunStore:
+    """``store``, or a folder-less one for a call without a run folder (tests, notebooks)."""
+    return store if store is not None else RunStore(None, experiment, config.model_dump(mode="json"))
+
+
+def execute(
+    spec: Experiment,
+    config: BaseModel,
+    run_dir: str | Path | None = None,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+) -> tuple[Results, Path | None]:
+    """Run ``spec`` with ``config`` in ``run_dir`` (see :class:`RunStore` for resume and overwrite).
+
+    Returns the results and the path of ``results.json`` (``None`` without a folder). The folder is checked
+    before any science runs, so a refused resume changes nothing.
+    """
+    if not isinstance(config, spec.config):
+        raise TypeError(f"config must be a {spec.config.__name__}, got {type(config).__name__}")
+    store = RunStore(run_dir, spec.name, config.model_dump(mode="json"), resume=resume, overwrite=overwrite)
+    started = time.perf_counter()
+    results = spec.run(config, store)
+    wall = time.perf_counter() - started
+    results.summary.setdefault("wall_time_s", wall)
+    return results, store.write_results(results, wall_time_s=wall)
