@@ -16,7 +16,9 @@ from memristorch.experiments.bnn_common import (
     train_bnn,
 )
 from memristorch.experiments.mram_energy import system_factor
-from memristorch.runner import load_config, save_results
+from memristorch.runner import load_config
+from memristorch.runner.store import RunStore
+from memristorch.runner.study import execute
 
 from .conftest import require_dataset
 
@@ -26,8 +28,7 @@ TINY = {"dataset": "digits", "epochs": 2, "hidden": [32, 32], "batch_size": 64}
 def _run(name, tmp_path, **overrides):
     spec = get_experiment(name)
     config = load_config(spec.config, overrides=overrides)
-    results = spec.run(config, run_dir=tmp_path)
-    save_results(tmp_path, name, config.model_dump(), results)
+    results, _ = execute(spec, config, tmp_path)
     return results, json.loads((tmp_path / "results.json").read_text())
 
 
@@ -52,7 +53,7 @@ def test_bnn_ber_runs_reports_tolerances_and_resumes(tmp_path, monkeypatch):
 
     monkeypatch.setattr("memristorch.experiments.bnn_ber.train_bnn", no_training)
     spec = get_experiment("bnn-ber")
-    resumed = spec.run(load_config(spec.config, overrides=overrides), run_dir=tmp_path, resume=True)
+    resumed, _ = execute(spec, load_config(spec.config, overrides=overrides), tmp_path, resume=True)
     assert resumed.summary == results.summary
 
 
@@ -74,7 +75,10 @@ def test_stochastic_inputs_accuracy_rises_with_k(tmp_path):
     results, _ = _run("stochastic-inputs", tmp_path, **{**TINY, "epochs": 3}, ks=[1, 16], draws=2)
     adapted = results.summary["adapted_accuracy"]
     assert adapted["16"] > adapted["1"] + 0.05
-    with pytest.raises(ValueError, match="must be ≥ 1"):
+    with pytest.raises(
+        ValueError,
+        match=r"ks.0: Input should be greater than or equal to 1 \(got 0\); allowed: each entry ≥ 1",
+    ):
         load_config(get_experiment("stochastic-inputs").config, overrides={"ks": [0, 2]})
 
 
@@ -98,7 +102,7 @@ def test_programming_energy_and_mram_experiments(tmp_path):
 
 def test_bad_configuration_names_the_field():
     spec = get_experiment("bnn-ber")
-    with pytest.raises(ValueError, match="BER must lie in \\[0, 1\\]"):
+    with pytest.raises(ValueError, match=r"bers.1: Input should be less than or equal to 1 \(got 1.5\)"):
         load_config(spec.config, overrides={"bers": [0.0, 1.5]})
     with pytest.raises(ValueError, match="train_ber"):
         load_config(spec.config, overrides={"train_ber": -0.1})
@@ -144,7 +148,10 @@ def test_trained_model_checkpoint_round_trip(tmp_path):
             model[0].weight.fill_(0.5)
         return [1.0]
 
-    model, losses = bnn_common.trained_model(tmp_path, "m", build, train, resume=False)
-    again, losses_again = bnn_common.trained_model(tmp_path, "m", build, train, resume=True)
+    config = {"what": "round trip"}
+    store = RunStore(tmp_path, "test", config)
+    model, losses = bnn_common.trained_model(store, "m", build, train)
+    resumed = RunStore(tmp_path, "test", config, resume=True)
+    again, losses_again = bnn_common.trained_model(resumed, "m", build, train)
     assert calls == [1] and losses_again == losses
     assert torch.equal(again[0].weight, model[0].weight)

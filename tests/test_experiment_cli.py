@@ -4,8 +4,11 @@ import pytest
 from typer.testing import CliRunner
 
 from memristorch.cli import app
-from memristorch.experiments.insitu_mlp import InSituMLPConfig, run
+from memristorch.experiments import get_experiment
+from memristorch.experiments.insitu_mlp import InSituMLPConfig
 from memristorch.runner import load_config
+from memristorch.runner.store import RunStore
+from memristorch.runner.study import execute
 
 runner = CliRunner()
 
@@ -28,12 +31,23 @@ def test_run_writes_results_tables_and_figures(tmp_path):
     assert "test_accuracy" in result.output
 
 
-def test_resume_continues_where_the_run_stopped(tmp_path):
+def test_resume_continues_where_the_run_stopped(tmp_path, monkeypatch):
     base = {"epochs": 2, "hidden": [16], "batch_size": 64}
-    whole = run(InSituMLPConfig(**base), run_dir=tmp_path / "whole")
+    spec = get_experiment("insitu-mlp")
+    whole, _ = execute(spec, InSituMLPConfig(**base), tmp_path / "whole")
     part = tmp_path / "part"
-    run(InSituMLPConfig(**{**base, "epochs": 1}), run_dir=part)  # "interrupted" after epoch 1
-    resumed = run(InSituMLPConfig(**base), run_dir=part, resume=True)
+    real_save = RunStore.save
+
+    def interrupted_after_epoch_1(self, key, state):
+        real_save(self, key, state)
+        if state["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(RunStore, "save", interrupted_after_epoch_1)
+    with pytest.raises(KeyboardInterrupt):
+        execute(spec, InSituMLPConfig(**base), part)
+    monkeypatch.setattr(RunStore, "save", real_save)
+    resumed, _ = execute(spec, InSituMLPConfig(**base), part, resume=True)
     assert resumed.tables["history"][:2] == whole.tables["history"][:2]
     for key in ("test_accuracy", "pulses", "energy_j", "time_s"):
         assert resumed.summary[key] == whole.summary[key]

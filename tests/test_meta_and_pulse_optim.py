@@ -9,6 +9,7 @@ from memristorch.experiments import get_experiment, meta_pmnist
 from memristorch.nn.device_binary import WeakResetBinaryLinear
 from memristorch.optim import MetaplasticAdam, PulseAdam
 from memristorch.runner import load_config
+from memristorch.runner.study import execute
 from memristorch.tiles.weak_reset_pair import WeakResetPairArray
 
 
@@ -121,7 +122,7 @@ def test_weakreset_bnn_runs(tmp_path):
             "conditions": ["ideal", "mean", "full"],
         },
     )
-    summary = spec.run(config, run_dir=tmp_path).summary
+    summary = execute(spec, config, tmp_path)[0].summary
     assert set(summary["test_accuracy"]) == {"ideal", "mean", "full"}
     assert all(a > 0.3 for a in summary["test_accuracy"].values())
     with pytest.raises(ValueError, match="conditions entries"):
@@ -156,19 +157,19 @@ def test_meta_pmnist_resumes_between_tasks_exactly(tmp_path, monkeypatch):
 
     monkeypatch.setattr(meta_pmnist, "_task_accuracy", interrupt_in_second_task)
     with pytest.raises(KeyboardInterrupt):
-        spec.run(config, run_dir=tmp_path)
+        execute(spec, config, tmp_path)
     monkeypatch.setattr(meta_pmnist, "_task_accuracy", real)
-    resumed = spec.run(config, run_dir=tmp_path, resume=True).tables["accuracy_per_epoch"]
+    resumed = execute(spec, config, tmp_path, resume=True)[0].tables["accuracy_per_epoch"]
     assert resumed == uninterrupted
 
 
 def test_meta_pmnist_bad_input():
     spec = get_experiment("meta-pmnist")
-    with pytest.raises(ValueError, match="m must be ≥ 0"):
+    with pytest.raises(ValueError, match=r"metas.1: Input should be greater than or equal to 0"):
         load_config(spec.config, overrides={"metas": [0, -1]})
     with pytest.raises(ValueError, match="tasks"):
         load_config(spec.config, overrides={"tasks": 0})
-    with pytest.raises(ValueError, match="metas needs"):
+    with pytest.raises(ValueError, match="metas: List should have at least 1 item"):
         load_config(spec.config, overrides={"metas": []})
 
 

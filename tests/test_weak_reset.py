@@ -1,5 +1,7 @@
 """Weak-RESET HfOx RRAM model: published statistics, RTN occupancy, 1/f slope, quirks and input checks."""
 
+import math
+
 import pytest
 import torch
 
@@ -8,18 +10,25 @@ from memristorch.experiments import get_experiment
 from memristorch.experiments.weakreset_stats import REFERENCE
 from memristorch.runner import load_config
 
+DEVICES = 100_000
+
 
 @pytest.fixture(scope="module")
 def stats():
     spec = get_experiment("weakreset-stats")
-    return spec.run(load_config(spec.config, overrides={"devices": 100_000})).summary
+    return spec.run(load_config(spec.config, overrides={"devices": DEVICES})).summary
 
 
 def test_medians_match_the_published_table_within_3_percent(stats):
-    for pulses, (median_r, _, _, median_ln) in REFERENCE.items():
+    for pulses, (median_r, q1, q3, median_ln) in REFERENCE.items():
         assert stats["median_r_ohm"][str(pulses)] == pytest.approx(median_r, rel=0.03)
-        # the table rounds ln(R/R0) to 3 decimals
-        assert stats["median_ln_r_over_r0"][str(pulses)] == pytest.approx(median_ln, rel=0.03, abs=5e-4)
+        # The table rounds ln(R/R0) to 3 decimals (±5e-4); a sample median of n devices scatters by
+        # 1.2533·σ/√n, with σ of ln R from the table's own quartiles (IQR = 1.349 σ): allow 3 of those.
+        sigma_ln = math.log(q3 / q1) / 1.349
+        sampling = 3 * 1.2533 * sigma_ln / math.sqrt(DEVICES)
+        assert stats["median_ln_r_over_r0"][str(pulses)] == pytest.approx(
+            median_ln, rel=0.03, abs=5e-4 + sampling
+        )
 
 
 def test_rtn_occupancy_and_pink_slope(stats):

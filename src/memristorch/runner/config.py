@@ -98,10 +98,35 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     return loaded
 
 
+def _item_annotation(annotation: Any, depth: int) -> Any:
+    """The annotation of an entry ``depth`` levels inside a list/tuple annotation (``None`` if there is none)."""
+    for _ in range(depth):
+        while get_origin(annotation) is not None and getattr(get_origin(annotation), "__name__", "") in (
+            "Union",
+            "UnionType",
+        ):
+            members = [a for a in get_args(annotation) if a is not type(None)]
+            annotation = members[0]
+        args = get_args(annotation)
+        if get_origin(annotation) not in (list, tuple) or not args:
+            return None
+        annotation = args[0]
+    return annotation
+
+
 def _allowed(cls: type[BaseModel], loc: tuple) -> str:
-    """What a field accepts, in words, for error messages (its range or choices), or ``""``."""
+    """What a field (or a list entry) accepts, in words, for error messages (its range or choices), or ``""``."""
     if not loc or not isinstance(loc[0], str) or loc[0] not in cls.model_fields:
         return ""
+    depth = sum(1 for part in loc[1:] if isinstance(part, int))
+    if depth:
+        item = _item_annotation(cls.model_fields[loc[0]].annotation, depth)
+        if item is None:
+            return ""
+        if getattr(get_origin(item), "__name__", "") == "Annotated":
+            bounds = _bounds(_expand(get_args(item)[1:]))
+            return f"each entry {bounds}" if bounds else ""
+        return f"each entry {_type_text(item)}"
     return describe_field(cls, loc[0])["allowed"]
 
 
@@ -150,7 +175,7 @@ def _bounds(metadata: list) -> str:
             if value is not None and isinstance(item, getattr(annotated_types, attr.capitalize())):
                 parts.append(f"{symbol} {value:g}" if isinstance(value, float) else f"{symbol} {value}")
         if isinstance(item, annotated_types.MinLen) and item.min_length:
-            parts.append(f"at least {item.min_length} entries")
+            parts.append(f"at least {item.min_length} entr{'y' if item.min_length == 1 else 'ies'}")
         if isinstance(item, annotated_types.MaxLen):
             parts.append(f"at most {item.max_length} entries")
     return ", ".join(parts)
@@ -191,6 +216,13 @@ def describe_field(cls: type[BaseModel], name: str) -> dict[str, str]:
         default = "(required)"
     else:
         default = info.default
+    if (
+        not allowed
+        and "Literal" not in type_text
+        and "[" not in type_text
+        and type_text not in ("str", "bool")
+    ):
+        allowed = "any"
     if isinstance(default, float) and not math.isfinite(default):
         default = str(default)
     return {

@@ -31,6 +31,8 @@ from .. import __version__
 #: Config fields that say how a run executes, not what it computes: they may change between a run and its resume.
 EXECUTION_FIELDS = frozenset({"threads", "data_dir"})
 MANIFEST = "run.json"
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 RESULTS = "results.json"
 CHECKPOINTS = "checkpoints"
 
@@ -73,6 +75,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual permissions
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -51,5 +51,4 @@ def execute(
     started = time.perf_counter()
     results = spec.run(config, store)
     wall = time.perf_counter() - started
-    results.summary.setdefault("wall_time_s", wall)
     return results, store.write_results(results, wall_time_s=wall)
