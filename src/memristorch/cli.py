@@ -15,7 +15,7 @@ console = Console()
 
 
 def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
+    console.print(f"[red]error:[/red] {message}", soft_wrap=True, highlight=False)
     raise typer.Exit(code=2)
 
 
@@ -102,12 +102,14 @@ def config_(experiment: str = typer.Argument(..., help="experiment name (see `me
         spec = get_experiment(experiment)
     except USER_ERRORS as error:
         _fail(str(error))
-    table = Table(title=f"{experiment}: config fields (set with -s field=value, nested a.b=value)")
-    for column in ("field", "type", "default", "allowed", "doc"):
-        table.add_column(column, overflow="fold")
+    console.print(f"[bold]{experiment}[/bold]: {spec.description}")
+    console.print("set with -s field=value (nested: -s a.b=value), or in a YAML file given to --config\n")
     for row in describe_config(spec.config):
-        table.add_row(row["field"], row["type"], row["default"], row["allowed"], row["doc"])
-    console.print(table)
+        console.print(f"[bold]{row['field']}[/bold]: {row['type']} = {row['default']}", highlight=False)
+        if row["allowed"]:
+            console.print(f"    allowed: {row['allowed']}", highlight=False, markup=False)
+        if row["doc"]:
+            console.print(f"    {row['doc']}", highlight=False, markup=False)
 
 
 def _seed_list(text: str) -> list[int]:

@@ -19,7 +19,20 @@ DeviceState = dict[str, torch.Tensor]
 
 
 def resolve_params(params_class, params, overrides: dict):
-    """``params`` (or the class defaults) with ``overrides`` applied; validation runs in the dataclass."""
+    """``params`` (or the class defaults) with ``overrides`` applied; validation runs in the dataclass.
+
+    An override naming no field of ``params_class`` raises ``ValueError`` listing the fields it has.
+    """
+    import dataclasses
+
+    if dataclasses.is_dataclass(params_class):
+        known = {f.name for f in dataclasses.fields(params_class)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ValueError(
+                f"{params_class.__name__} has no field {', '.join(map(repr, unknown))}; "
+                f"its fields are {', '.join(sorted(known))}"
+            )
     if params is None:
         return params_class(**overrides)
     if overrides:

@@ -16,7 +16,7 @@ perturbed parameter set is one more "device" of the batch. The fit error is the 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -154,7 +154,28 @@ def write_preset(path: str | Path, params: MSSParams, note: str) -> Path:
 
 
 def load_preset_file(path: str | Path) -> MSSDevice:
-    document = yaml.safe_load(Path(path).read_text())
-    if not isinstance(document, dict) or document.get("family") != "mss" or "params" not in document:
+    """Load a preset file written by :func:`write_preset`; any defect raises ``ValueError`` naming the file."""
+    path = Path(path)
+    try:
+        document = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ValueError(f"preset file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        detail = " ".join(str(error).split())
+        raise ValueError(f"preset file {path} cannot be read ({detail})") from None
+    if (
+        not isinstance(document, dict)
+        or document.get("family") != "mss"
+        or not isinstance(document.get("params"), dict)
+    ):
         raise ValueError(f"{path}: a preset file needs 'family: mss' and a 'params' mapping")
-    return MSSDevice(MSSParams(**document["params"]))
+    known = {f.name for f in fields(MSSParams)}
+    unknown = sorted(set(document["params"]) - known)
+    if unknown:
+        raise ValueError(
+            f"{path}: params has unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    try:
+        return MSSDevice(MSSParams(**document["params"]))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: {error}") from None

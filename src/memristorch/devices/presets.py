@@ -120,6 +120,10 @@ PRESETS: dict[str, Preset] = {
 def get_device(name: str, **overrides) -> DeviceModel:
     """Build the device preset ``name`` — or load a preset file (``*.yaml``, e.g. written by ``memristorch fit``) —
     optionally overriding parameter fields."""
+    if not isinstance(name, str):
+        raise TypeError(
+            f"device must be a preset name or a preset file path (str), got {type(name).__name__}"
+        )
     if name.endswith((".yaml", ".yml")):
         from .fit import load_preset_file
 

@@ -328,6 +328,20 @@ class RunStore:
         for name in (RESULTS, "checkpoint.pt"):
             (self.run_dir / name).unlink(missing_ok=True)
 
+    def discard_if_empty(self) -> None:
+        """Remove the manifest this store wrote if the run saved nothing (its folder too, if left empty)."""
+        if self.run_dir is None or self.resumed:
+            return
+        checkpoints = self.run_dir / CHECKPOINTS
+        if checkpoints.exists() and any(checkpoints.iterdir()):
+            return
+        (self.run_dir / MANIFEST).unlink(missing_ok=True)
+        for folder in (checkpoints, self.run_dir):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+
     # -- checkpoints
 
     def checkpoint_path(self, key: str) -> Path | None:

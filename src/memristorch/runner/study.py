@@ -49,6 +49,10 @@ def execute(
         raise TypeError(f"config must be a {spec.config.__name__}, got {type(config).__name__}")
     store = RunStore(run_dir, spec.name, config.model_dump(mode="json"), resume=resume, overwrite=overwrite)
     started = time.perf_counter()
-    results = spec.run(config, store)
+    try:
+        results = spec.run(config, store)
+    except Exception:
+        store.discard_if_empty()  # a run that failed before saving anything leaves no run behind
+        raise
     wall = time.perf_counter() - started
     return results, store.write_results(results, wall_time_s=wall)
