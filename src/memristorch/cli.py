@@ -15,7 +15,8 @@ console = Console()
 
 
 def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}", soft_wrap=True, highlight=False)
+    console.print("[red]error:[/red]", end=" ")
+    console.print(message, soft_wrap=True, highlight=False, markup=False)
     raise typer.Exit(code=2)
 
 

@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 
@@ -58,20 +59,38 @@ def sweep_series(levels, series: Mapping[str, tuple[Sequence[float], Sequence[fl
     ax.set_xlabel(x_label)
     ax.set_ylabel("test accuracy (%)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    _legend(ax, len(series))
     return fig
 
 
-def grouped_bars(groups, series: Mapping[str, Sequence[float]], title: str):
-    """Bars per group, one colour per series."""
+def _legend(ax, n_series: int, fontsize: int = 8) -> None:
+    """A legend that never covers data: inside (best place) for a few series, beside the axes for many."""
+    if n_series > 4:
+        ax.legend(fontsize=fontsize, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+    else:
+        ax.legend(fontsize=fontsize, loc="best")
+
+
+def grouped_bars(
+    groups,
+    series: Mapping[str, Sequence[float]],
+    title: str,
+    errors: Mapping[str, Sequence[float]] | None = None,
+    y_label: str | None = None,
+):
+    """Bars per group, one colour per series; ``errors`` (same keys) draws ± error bars (e.g. std over seeds)."""
     fig, ax = plt.subplots(figsize=(5.5, 3.5))
     width = 0.8 / max(1, len(series))
     x = np.arange(len(groups))
     for i, (label, values) in enumerate(series.items()):
-        ax.bar(x + i * width, values, width, label=label)
+        yerr = None if errors is None else errors.get(label)
+        ax.bar(x + i * width, values, width, label=label, yerr=yerr, capsize=3 if yerr is not None else 0)
     ax.set_xticks(x + width * (len(series) - 1) / 2, groups)
     ax.set_title(title)
-    ax.legend()
+    if y_label:
+        ax.set_ylabel(y_label)
+    if len(series) > 1:  # bars fill the axes: the legend goes beside them
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     return fig
 
 
@@ -82,29 +101,45 @@ def sweep_xy(
     y_label: str,
     log_x: bool = False,
     styles: Mapping[str, dict] | None = None,
+    errors: Mapping[str, Sequence[float]] | None = None,
 ):
-    """One line per series against a shared x; ``styles`` maps a label to extra ``plot`` keywords."""
-    fig, ax = plt.subplots(figsize=(5, 3.5))
+    """One line per series against a shared x; ``styles`` maps a label to extra ``plot`` keywords and
+    ``errors`` (same keys) draws ± error bars (e.g. std over seeds)."""
+    fig, ax = plt.subplots(figsize=(5.5 if len(series) > 4 else 5, 3.5))
     for label, values in series.items():
-        ax.plot(x[: len(values)], values, marker="o", label=label, **(styles or {}).get(label, {}))
+        yerr = None if errors is None else errors.get(label)
+        ax.errorbar(
+            x[: len(values)],
+            values,
+            yerr=yerr,
+            marker="o",
+            capsize=3 if yerr is not None else 0,
+            label=label,
+            **(styles or {}).get(label, {}),
+        )
     if log_x:
         ax.set_xscale("log")
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    _legend(ax, len(series), fontsize=7)
     return fig
 
 
-def iv_loops(loops: Mapping[str, tuple[np.ndarray, np.ndarray]]):
-    """Current (mA) against voltage for each labelled sweep."""
-    fig, ax = plt.subplots(figsize=(5, 3.8))
-    for label, (v, i) in loops.items():
-        ax.plot(v, 1e3 * i, lw=0.9, label=label)
-    ax.set_xlabel("voltage (V)")
-    ax.set_ylabel("current (mA)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=6)
+def iv_loops(loops: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]]):
+    """Current (mA) against voltage: one panel per device (small multiples), one line per drive frequency."""
+    names = list(loops)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.3 * len(names), 3.2), sharey=True, squeeze=False)
+    for ax, name in zip(axes[0], names, strict=True):
+        for label, (v, i) in loops[name].items():
+            ax.plot(v, 1e3 * i, lw=0.9, label=label)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("voltage (V)")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper left")
+    axes[0][0].set_ylabel("current (mA)")
+    fig.tight_layout()
     return fig
 
 
@@ -139,5 +174,5 @@ def curves_xy(
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    _legend(ax, len(ys))
     return fig

@@ -132,10 +132,11 @@ def run(config: BNNBerConfig, store: RunStore | None = None) -> Results:
                             )
                             per_ber[ber].append(mean)
                             chip_std[ber].append(spread)
-                    accuracies = []
+                    accuracies, spreads = [], []
                     for ber in config.bers:
                         mean, std = mean_std(per_ber[ber])
                         accuracies.append(mean)
+                        spreads.append(std)
                         rows.append(
                             {
                                 "dataset": name,
@@ -155,14 +156,15 @@ def run(config: BNNBerConfig, store: RunStore | None = None) -> Results:
                         "ber_at_5pt_drop": tolerated_ber(config.bers, accuracies, baseline, 0.05),
                         "loss_at_1e-4_pts": _loss_at(config.bers, accuracies, baseline, 1e-4),
                     }
-                    curves[f"{name} {width} {training}"] = (config.bers, accuracies)
+                    curves[f"{name} {width} {training}"] = (accuracies, spreads)
                 summary[f"{name}/{width}"] = entry
     figure = plots.sweep_xy(
         [b if b > 0 else min(b for b in config.bers if b > 0) / 10 for b in config.bers],
-        {label: acc for label, (_, acc) in curves.items()},
+        {label: acc for label, (acc, _) in curves.items()},
         "weight bit-error rate (0 plotted a decade below the smallest)",
-        "test accuracy",
+        f"test accuracy (mean ± std over {config.seeds} seed(s))",
         log_x=True,
+        errors={label: spread for label, (_, spread) in curves.items()},
     )
     return Results(summary=summary, tables={"accuracy_vs_ber": rows}, figures={"accuracy_vs_ber": figure})
 

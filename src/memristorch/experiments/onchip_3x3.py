@@ -334,7 +334,7 @@ def device_characteristics(study: _Study):
                     "energy_j": float(result.energy_j),
                 }
             )
-            loops[f"{name} {f:g} Hz"] = (vv, i)
+            loops.setdefault(name, {})[f"{f:g} Hz"] = (vv, i)
         state = device.init_state((1,))
         g = [float(device.conductance(state))]
         for sign in [1.0] * 30 + [-1.0] * 30:
@@ -540,10 +540,15 @@ def _figures(tables: dict[str, list[dict]], config: OnChip3x3Config) -> dict:
             figures[f"materials_{key.split('_')[0]}"] = plots.grouped_bars(
                 names,
                 {
-                    f"{label}, no reset": [r[key] for r in rows if not r["reset"]],
-                    f"{label}, 200 ms reset": [r[key] for r in rows if r["reset"]],
+                    "no reset": [r[key] for r in rows if not r["reset"]],
+                    "200 ms reset": [r[key] for r in rows if r["reset"]],
                 },
-                f"programming {label.split()[0]} of the network",
+                f"programming {label.split()[0]} of the network (mean ± std, n = {config.seeds} chips)",
+                errors={
+                    "no reset": [r[f"{key}_std"] for r in rows if not r["reset"]],
+                    "200 ms reset": [r[f"{key}_std"] for r in rows if r["reset"]],
+                },
+                y_label=label,
             )
     for part in ("train-noise", "conductance-error", "input-noise"):
         if part in tables:
@@ -569,8 +574,14 @@ def _figures(tables: dict[str, list[dict]], config: OnChip3x3Config) -> dict:
                 "before retraining": [100 * r["accuracy_before"] for r in rows],
                 "after retraining": [100 * r["accuracy_after"] for r in rows],
             },
-            "accuracy (%) against conductance error",
+            f"chip-in-the-loop retraining (mean ± std, n = {config.seeds} chips)",
+            errors={
+                "before retraining": [100 * r["accuracy_before_std"] for r in rows],
+                "after retraining": [100 * r["accuracy_after_std"] for r in rows],
+            },
+            y_label="test accuracy (%)",
         )
+        figures["retraining"].axes[0].set_xlabel("relative conductance error")
     return figures
 
 

@@ -138,8 +138,13 @@ def run(config: StochasticInputsConfig, store: RunStore | None = None) -> Result
             "trained on real inputs": [r["non_adapted_accuracy"] for r in rows],
             "real-input BNN": [real_mean] * len(rows),
         },
-        "stochastic bit-planes per input K",
+        f"stochastic bit-planes per input K (mean ± std over {config.seeds} seed(s))",
         "test accuracy",
         log_x=True,
+        errors={
+            "adapted training": [r["adapted_accuracy_std"] for r in rows],
+            "trained on real inputs": [r["non_adapted_accuracy_std"] for r in rows],
+            "real-input BNN": [real_std] * len(rows),
+        },
     )
     return Results(summary=summary, tables={"accuracy_vs_k": rows}, figures={"accuracy_vs_k": figure})

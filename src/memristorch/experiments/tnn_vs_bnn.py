@@ -134,10 +134,12 @@ def run(config: TNNvsBNNConfig, store: RunStore | None = None) -> Results:
         "bnn_sign": "BNN, sign flips",
     }
     series = {label: [] for label in labels.values()}
+    spreads = {label: [] for label in labels.values()}
     for r in config.error_rates:
         for kind, label in labels.items():
             mean, std = mean_std(sweep[(kind, r)])
             series[label].append(mean)
+            spreads[label].append(std)
             rows.append(
                 {
                     "network": kind.split("_")[0],
@@ -169,10 +171,19 @@ def run(config: TNNvsBNNConfig, store: RunStore | None = None) -> Results:
     }
     figures = {
         "accuracy_vs_error_rate": plots.sweep_xy(
-            config.error_rates, series, "error rate per weight", "test accuracy", log_x=True
+            config.error_rates,
+            series,
+            f"error rate per weight (mean ± std over {config.seeds} seeds)",
+            "test accuracy",
+            log_x=True,
+            errors=spreads,
         ),
         "tnn_vs_bnn": plots.grouped_bars(
-            ["error-free"], {"BNN": [bnn_mean], "TNN": [tnn_mean]}, "test accuracy at equal width"
+            ["error-free"],
+            {"BNN": [bnn_mean], "TNN": [tnn_mean]},
+            f"test accuracy at equal width (mean ± std, n = {config.seeds} seeds)",
+            errors={"BNN": [bnn_std], "TNN": [tnn_std]},
+            y_label="test accuracy",
         ),
     }
     return Results(summary=summary, tables={"accuracy": rows}, figures=figures)

@@ -174,7 +174,9 @@ def run(config: WeakResetBNNConfig, store: RunStore | None = None) -> Results:
     figure = plots.grouped_bars(
         config.conditions,
         {"test accuracy": [summary_acc[n] for n in config.conditions]},
-        "device in the loop",
+        f"device in the loop (mean ± std, n = {config.seeds} seeds)",
+        errors={"test accuracy": [r["accuracy_std"] for r in rows]},
+        y_label="test accuracy",
     )
     figure.axes[0].set_ylim(min(summary_acc.values()) - 0.05, 1.0)
     figure.axes[0].tick_params(axis="x", labelrotation=30)
