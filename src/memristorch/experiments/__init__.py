@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..runner.study import Experiment
 from . import (
     bnn_ber,
@@ -15,6 +17,7 @@ from . import (
     weakreset_bnn,
     weakreset_stats,
 )
+from .claims import CLAIMS
 
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
@@ -95,7 +98,10 @@ EXPERIMENTS: dict[str, Experiment] = {
 }
 
 
+EXPERIMENTS = {name: replace(e, claims=CLAIMS.get(name, ())) for name, e in EXPERIMENTS.items()}
+
+
 def get_experiment(name: str) -> Experiment:
-    if name not in EXPERIMENTS:
+    if not isinstance(name, str) or name not in EXPERIMENTS:
         raise ValueError(f"experiment must be one of {', '.join(sorted(EXPERIMENTS))}; got {name!r}")
     return EXPERIMENTS[name]

@@ -131,12 +131,30 @@ def _provenance(page: _Page, document: Mapping[str, Any]) -> None:
     page.table(["provenance", "value"], rows)
 
 
+def _claims(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    from ..experiments import EXPERIMENTS
+
+    spec = EXPERIMENTS.get(document.get("experiment", ""))
+    if spec is None:
+        return []
+    summary, config = document.get("summary", {}), document.get("config", {})
+    return [claim.evaluate(summary, config) for claim in spec.claims]
+
+
 def _run_section(page: _Page, folder: Path) -> None:
     document = read_results(folder)
     page.heading(2, f"Run: {document.get('experiment', '?')} ({folder})")
     summary = document.get("summary", {})
     if summary.get("non_finite"):
         page.paragraph("Non-finite numbers (written as null): " + ", ".join(summary["non_finite"]), "note")
+    claims = _claims(document)
+    if claims:
+        page.heading(3, "Claims of the seed study")
+        page.table(
+            ["claim", "quantity", "value", "criterion", "verdict"],
+            [[c["claim"], c["quantity"], _text(c["value"]), c["criterion"], c["verdict"]] for c in claims],
+            "Criteria are memristorch's reading of each study; 'not measured' means the run left that part out.",
+        )
     page.table(["summary", "value"], [[k, _text(v)] for k, v in _flatten(summary).items()])
     for name, file in document.get("tables", {}).items():
         path = folder / file

@@ -8,9 +8,10 @@ and never touches the folder otherwise.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -25,6 +26,8 @@ class Experiment:
     description: str
     config: type[BaseModel]
     run: Callable[..., Results]
+    claims: tuple = ()
+    """The seed study's claims (:class:`Claim`) that a run of the default config tests; the report shows them."""
 
 
 def store_for(store: RunStore | None, experiment: str, config: BaseModel) -> RunStore:
@@ -56,3 +59,49 @@ def execute(
         raise
     wall = time.perf_counter() - started
     return results, store.write_results(results, wall_time_s=wall)
+
+
+def lookup(mapping: Mapping[str, Any], dotted: str) -> Any:
+    """``mapping["a"]["b"]`` for ``"a.b"`` (keys may themselves hold dots: the longest matching key wins)."""
+    node: Any = mapping
+    rest = dotted
+    while rest:
+        if not isinstance(node, Mapping):
+            return None
+        for key in sorted(node, key=lambda k: -len(str(k))):
+            key = str(key)
+            if rest == key or rest.startswith(key + "."):
+                node, rest = node[key], rest[len(key) + 1 :]
+                break
+        else:
+            return None
+    return node
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of a seed study, the number a run gives for it and the test of whether it holds.
+
+    ``value(summary, config)`` returns the number (``None`` when the run did not measure it, e.g. a part left out);
+    ``holds(value)`` says whether the claim holds at that number; ``criterion`` says so in words.
+    """
+
+    text: str
+    quantity: str
+    criterion: str
+    value: Callable[[Mapping[str, Any], Mapping[str, Any]], float | None]
+    holds: Callable[[float], bool]
+
+    def evaluate(self, summary: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            number = self.value(summary, config)
+        except (KeyError, TypeError, ValueError, ZeroDivisionError):
+            number = None
+        verdict = "not measured" if number is None else ("holds" if self.holds(number) else "does not hold")
+        return {
+            "claim": self.text,
+            "quantity": self.quantity,
+            "value": number,
+            "criterion": self.criterion,
+            "verdict": verdict,
+        }

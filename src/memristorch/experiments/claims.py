@@ -1,0 +1,251 @@
+"""The seed studies' claims, each as the number a run of the default config gives and the test of whether it holds.
+
+The report (``memristorch report``, ``make report``) prints every claim beside its number and verdict. The
+criteria are ours: where a study states a number we compare with it, otherwise with the direction it reports.
+Sources: Eslami et al. 2024 (on-chip learning with Knowm M-SDC memristors); Hirtzlin et al. 2019/2020 (2T2R
+BNNs, bit errors, ST-MRAM); Laborieux et al. 2021 (metaplastic BNNs); the weak-RESET HfOx study (its published
+statistics table); the stochastic-computing BNN study (K bit-planes per input).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..runner.study import Claim, lookup
+
+
+def _pts(a: Any, b: Any) -> float | None:
+    """``100·(a − b)``, or ``None`` if either is missing."""
+    if a is None or b is None:
+        return None
+    return 100.0 * (float(a) - float(b))
+
+
+def _ratio(a: Any, b: Any) -> float | None:
+    if a is None or b is None or float(b) == 0.0:
+        return None
+    return float(a) / float(b)
+
+
+def _get(key: str):
+    return lambda s, c: lookup(s, key)
+
+
+def _cr_time_against_others(s: Mapping, c: Mapping) -> float | None:
+    times = {m: lookup(s, f"{m}/no_reset.training_time_s") for m in ("knowm-w", "knowm-cr", "knowm-c")}
+    if any(t is None for t in times.values()):
+        return None
+    return times["knowm-cr"] / min(times["knowm-w"], times["knowm-c"])
+
+
+def _best_noise_position(s: Mapping, c: Mapping) -> float | None:
+    best, levels = lookup(s, "train-noise_best_level"), c.get("train_noise_levels")
+    if best is None or not levels or max(levels) == min(levels):
+        return None
+    return (best - min(levels)) / (max(levels) - min(levels))
+
+
+def _bnn_ber_key(c: Mapping) -> str:
+    return f"fashion-mnist/{'-'.join(str(h) for h in c['widths'][0])}"
+
+
+def _d2d_margin(s: Mapping, c: Mapping) -> float | None:
+    recovered = lookup(s, "recovered_pts")
+    if not isinstance(recovered, Mapping):
+        return None
+    return recovered["d2d"] - max(recovered["rtn"], recovered["pink"])
+
+
+def _meta_gain(m: str):
+    return lambda s, c: lookup(s, f"mean_gain_over_first_meta_pts.{m}")
+
+
+CLAIMS: dict[str, tuple[Claim, ...]] = {
+    "onchip-3x3": (
+        Claim(
+            "Chromium devices program fastest of W, Cr and C (Eslami et al. 2024)",
+            "Cr programming time / fastest other material, no reset",
+            "< 1",
+            _cr_time_against_others,
+            lambda v: v < 1,
+        ),
+        Claim(
+            "An initial 200 ms reset makes programming slower (Eslami et al. 2024)",
+            "Cr programming time with reset / without",
+            "> 1",
+            _get("reset_time_factor.knowm-cr"),
+            lambda v: v > 1,
+        ),
+        Claim(
+            "A noise-trained chip loses little at 10 % conductance error",
+            "accuracy at 0 % − at 10 % conductance error (points)",
+            "< 2",
+            lambda s, c: _pts(
+                lookup(s, "conductance-error_accuracy.0.0"), lookup(s, "conductance-error_accuracy.0.1")
+            ),
+            lambda v: v < 2,
+        ),
+        Claim(
+            "Training with noise makes the chip more tolerant of conductance error",
+            "noise-trained − noise-free-trained accuracy at 30 % error (points)",
+            "> 0",
+            lambda s, c: _pts(
+                lookup(s, "conductance-error_accuracy.0.3"),
+                lookup(s, "conductance-error_accuracy_untrained_noise.0.3"),
+            ),
+            lambda v: v > 0,
+        ),
+        Claim(
+            "Moderate training noise helps, more of it hurts (the inverted U)",
+            "position of the best training-noise level in the swept range (0 = least noise, 1 = most)",
+            "strictly between 0 and 1",
+            _best_noise_position,
+            lambda v: 0 < v < 1,
+        ),
+        Claim(
+            "Chip-in-the-loop retraining recovers accuracy lost to 30 % conductance error",
+            "accuracy after − before retraining (points)",
+            "> 1",
+            lambda s, c: _pts(lookup(s, "retraining.0.3.after"), lookup(s, "retraining.0.3.before")),
+            lambda v: v > 1,
+        ),
+    ),
+    "insitu-mlp": (
+        Claim(
+            "In-situ training on soft-bounds devices comes close to float PyTorch",
+            "float − in-situ test accuracy (points)",
+            "< 5",
+            lambda s, c: _pts(s.get("float_test_accuracy"), s.get("test_accuracy")),
+            lambda v: v < 5,
+        ),
+    ),
+    "bnn-ber": (
+        Claim(
+            "A BNN tolerates weight bit-error rates up to 1e-4 with no ECC (Hirtzlin et al.)",
+            "accuracy lost at BER 1e-4, wide Fashion-MNIST MLP, standard training (points)",
+            "< 1",
+            lambda s, c: lookup(s, f"{_bnn_ber_key(c)}.standard.loss_at_1e-4_pts"),
+            lambda v: v < 1,
+        ),
+        Claim(
+            "Error-aware training raises the tolerated BER",
+            "BER at a 5-point drop, error-aware / standard",
+            "> 1",
+            lambda s, c: _ratio(
+                lookup(s, f"{_bnn_ber_key(c)}.error_aware.ber_at_5pt_drop"),
+                lookup(s, f"{_bnn_ber_key(c)}.standard.ber_at_5pt_drop"),
+            ),
+            lambda v: v > 1,
+        ),
+    ),
+    "bnn-programming-energy": (
+        Claim(
+            "2T2R cells read with fewer bit errors than 1T1R at the same programming (Hirtzlin et al. 2020)",
+            "2T2R / 1T1R bit-error rate at the strongest condition",
+            "< 1",
+            _get("2t2r_over_1t1r_ber_at_strongest"),
+            lambda v: v < 1,
+        ),
+        Claim(
+            "The BNN's error tolerance allows weaker, cheaper programming of 2T2R cells",
+            "programming energy per bit saved, 2T2R, standard BNN (×)",
+            "> 1",
+            _get("2T2R.standard_energy_factor"),
+            lambda v: v > 1,
+        ),
+    ),
+    "mram-energy": (
+        Claim(
+            "Writing ST-MRAM at the BNN-tolerated WER instead of an ECC-class WER saves about ×2 write energy",
+            "bit write energy at WER 1e-9 / at 1e-3 (×)",
+            "≥ 2",
+            _get("bit_energy_factor"),
+            lambda v: v >= 2,
+        ),
+    ),
+    "tnn-vs-bnn": (
+        Claim(
+            "A ternary network at least matches the binary one at equal width",
+            "TNN − BNN test accuracy (points)",
+            "≥ 0",
+            _get("tnn_minus_bnn_pts"),
+            lambda v: v >= 0,
+        ),
+    ),
+    "stochastic-inputs": (
+        Claim(
+            "Training with the stochastic bit-planes beats a network trained on real inputs, at K = 1",
+            "adapted − non-adapted accuracy at K = 1 (points)",
+            "> 0",
+            lambda s, c: _pts(lookup(s, "adapted_accuracy.1"), lookup(s, "non_adapted_accuracy.1")),
+            lambda v: v > 0,
+        ),
+        Claim(
+            "Accuracy rises with the number of bit-planes K",
+            "adapted accuracy at the largest K − at K = 1 (points)",
+            "> 0",
+            lambda s, c: _pts(lookup(s, f"adapted_accuracy.{max(c['ks'])}"), lookup(s, "adapted_accuracy.1")),
+            lambda v: v > 0,
+        ),
+    ),
+    "weakreset-stats": (
+        Claim(
+            "The weak-RESET model reproduces the published median resistance after 0 … 10,000 pulses",
+            "largest relative error of a median",
+            "≤ 0.03",
+            _get("max_median_r_rel_error"),
+            lambda v: v <= 0.03,
+        ),
+        Claim(
+            "Telegraph noise spends the published share of time in its high state (0.286)",
+            "high-state occupancy",
+            "within 0.01 of 0.286",
+            _get("rtn_high_occupancy"),
+            lambda v: abs(v - 0.286) <= 0.01,
+        ),
+        Claim(
+            "The 1/f noise has a spectral slope near −1",
+            "fitted slope",
+            "in [−1.3, −0.7]",
+            _get("pink_spectrum_slope"),
+            lambda v: -1.3 <= v <= -0.7,
+        ),
+    ),
+    "weakreset-bnn": (
+        Claim(
+            "Device-to-device variability is the most detrimental imperfection",
+            "points recovered by removing D2D − by removing the next worst (RTN or 1/f)",
+            "> 0",
+            _d2d_margin,
+            lambda v: v > 0,
+        ),
+    ),
+    "meta-pmnist": (
+        Claim(
+            "Metaplasticity reduces forgetting over permuted-MNIST tasks (Laborieux et al. 2021)",
+            "mean final accuracy over tasks, m = 1.35 − m = 0 (points)",
+            "> 0",
+            _meta_gain("1.35"),
+            lambda v: v > 0,
+        ),
+    ),
+    "meta-mnist-fmnist": (
+        Claim(
+            "With metaplasticity, MNIST survives learning Fashion-MNIST (Laborieux et al. 2021)",
+            "MNIST accuracy after both tasks, m = 1.5 − m = 0 (points)",
+            "> 5",
+            lambda s, c: _pts(lookup(s, "first_task_accuracy.1.5"), lookup(s, "first_task_accuracy.0")),
+            lambda v: v > 5,
+        ),
+    ),
+    "meta-stream": (
+        Claim(
+            "Metaplasticity helps learning a data stream chunk by chunk (Laborieux et al. 2021)",
+            "final accuracy, m = 2.5 − m = 0 (points)",
+            "> 0",
+            _meta_gain("2.5"),
+            lambda v: v > 0,
+        ),
+    ),
+}
