@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 TORCH_VERSION ?= 2.13.0
 export MEMRISTORCH_DATA ?= $(abspath ../shared/data)
 
-.PHONY: demo test test-slow bench lint format system-deps clean
+.PHONY: demo test test-slow bench lint format system-deps report clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -42,6 +42,15 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_insitu.py
 	$(PY) benchmarks/bench_mss.py
 	$(PY) benchmarks/bench_bnn.py
+
+# Slow (hours on 2 cores): every study's default configuration, each in its own run folder (an interrupted
+# `make report` continues where it stopped), then one reproduction report: claims, numbers, figures, provenance.
+REPRO ?= runs/reproduction
+report: $(VENV)/.installed system-deps
+	@for e in $$($(VENV)/bin/memristorch list --names); do \
+	  $(VENV)/bin/memristorch run $$e --out $(REPRO)/$$e --resume || exit 1; \
+	done
+	$(VENV)/bin/memristorch report $(REPRO)/*/ --out $(REPRO)/report.html --title "memristorch reproduction report"
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

@@ -184,10 +184,15 @@ def report(
 
 
 @app.command("list")
-def list_() -> None:
+def list_(names: bool = typer.Option(False, "--names", help="print only the experiment names, one a line")) -> None:
     """List experiments and device presets."""
     from .devices import PRESETS
     from .experiments import EXPERIMENTS
+
+    if names:
+        for name in EXPERIMENTS:
+            print(name)
+        return
 
     console.print(
         _two_column_table(

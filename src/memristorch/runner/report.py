@@ -37,8 +37,10 @@ def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in mapping.items():
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and value:
             flat.update(_flatten(value, f"{name}."))
+        elif isinstance(value, Mapping):
+            flat[name] = "{}"
         else:
             flat[name] = value
     return flat
