@@ -184,7 +184,9 @@ def report(
 
 
 @app.command("list")
-def list_(names: bool = typer.Option(False, "--names", help="print only the experiment names, one a line")) -> None:
+def list_(
+    names: bool = typer.Option(False, "--names", help="print only the experiment names, one a line"),
+) -> None:
     """List experiments and device presets."""
     from .devices import PRESETS
     from .experiments import EXPERIMENTS
