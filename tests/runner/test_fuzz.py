@@ -24,6 +24,7 @@ runner = CliRunner()
 OUTCOMES: list[int] = []
 SUBSETS = {"train_subset": 128, "test_subset": 64}
 TINY_BNN = {"dataset": "digits", "hidden": [8], "epochs": 1, "batch_size": 32, **SUBSETS}
+TINY_META = {"train_per_task": 100, "test_per_task": 50, "hidden": [8], "epochs_per_task": 1, "metas": [0.0]}
 TINY = {
     "insitu-mlp": {"epochs": 1, "hidden": [8], "train_subset": 64, "batch_size": 32},
     "onchip-3x3": {
@@ -57,31 +58,14 @@ TINY = {
         "train_subset": 128,
     },
     "meta-pmnist": {
+        **TINY_META,
         "dataset": "digits",
         "tasks": 2,
-        "train_per_task": 100,
-        "test_per_task": 50,
-        "hidden": [8],
-        "epochs_per_task": 1,
         "metas": [0.0, 1.0],
         "importance_flips": 10,
     },
-    "meta-mnist-fmnist": {
-        "train_per_task": 100,
-        "test_per_task": 50,
-        "hidden": [8],
-        "epochs_per_task": 1,
-        "metas": [0.0],
-    },
-    "meta-stream": {
-        "dataset": "digits",
-        "tasks": 2,
-        "train_per_task": 100,
-        "test_per_task": 50,
-        "hidden": [8],
-        "epochs_per_task": 1,
-        "metas": [0.0],
-    },
+    "meta-mnist-fmnist": TINY_META,
+    "meta-stream": {**TINY_META, "dataset": "digits", "tasks": 2},
 }
 HOSTILE = [
     math.nan,

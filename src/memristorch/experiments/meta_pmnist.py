@@ -40,22 +40,28 @@ from ..runner.train import train_epochs
 from .evaluation import accuracy
 
 
+Meta = Annotated[float, Field(ge=0, le=100)]
+"""A metaplasticity strength m (0: plain BNN)."""
+Samples = Annotated[int, Field(ge=10, le=1_000_000)]
+"""Training or test samples per task."""
+Epochs = Annotated[int, Field(ge=1, le=1000)]
+"""Epochs per task."""
+
+
 class MetaPMNISTConfig(StudyConfig):
     dataset: Literal["digits", "mnist", "fashion-mnist"] = "mnist"
     data_dir: str | None = None
     tasks: int = Field(5, ge=1, le=50)
-    train_per_task: int = Field(10_000, ge=10, le=1_000_000)
-    test_per_task: int = Field(2_000, ge=10, le=1_000_000)
+    train_per_task: Samples = 10_000
+    test_per_task: Samples = 2_000
     hidden: list[Annotated[int, Field(ge=1, le=65536)]] = Field(
         default_factory=lambda: [512, 512], min_length=1, max_length=16
     )
-    epochs_per_task: int = Field(15, ge=1, le=1000)
+    epochs_per_task: Epochs = 15
     batch_size: int = Field(100, ge=2, le=65536)
     lr: float = Field(0.005, gt=0, le=10)
     weight_decay: float = Field(1e-7, ge=0, le=1)
-    metas: list[Annotated[float, Field(ge=0, le=100)]] = Field(
-        default_factory=lambda: [0.0, 0.5, 1.0, 1.35], min_length=1
-    )
+    metas: list[Meta] = Field(default_factory=lambda: [0.0, 0.5, 1.0, 1.35], min_length=1)
     per_task_bn: bool = True
     sequence: Literal["permuted", "mnist-fmnist", "stream"] = Field(
         "permuted",
@@ -95,12 +101,10 @@ class MetaMNISTFMNISTConfig(MetaPMNISTConfig):
 
     sequence: Literal["mnist-fmnist"] = "mnist-fmnist"
     tasks: int = Field(2, ge=1, le=50)
-    train_per_task: int = Field(60_000, ge=10, le=1_000_000)
-    test_per_task: int = Field(10_000, ge=10, le=1_000_000)
-    epochs_per_task: int = Field(10, ge=1, le=1000)
-    metas: list[Annotated[float, Field(ge=0, le=100)]] = Field(
-        default_factory=lambda: [0.0, 1.5], min_length=1
-    )
+    train_per_task: Samples = 60_000
+    test_per_task: Samples = 10_000
+    epochs_per_task: Epochs = 10
+    metas: list[Meta] = Field(default_factory=lambda: [0.0, 1.5], min_length=1)
     importance_test: bool = False
 
 
@@ -114,12 +118,10 @@ class MetaStreamConfig(MetaPMNISTConfig):
     sequence: Literal["stream"] = "stream"
     dataset: Literal["digits", "mnist", "fashion-mnist"] = "fashion-mnist"
     tasks: int = Field(30, ge=1, le=1000)
-    train_per_task: int = Field(2000, ge=10, le=1_000_000)
-    epochs_per_task: int = Field(5, ge=1, le=1000)
-    test_per_task: int = Field(10_000, ge=10, le=1_000_000)
-    metas: list[Annotated[float, Field(ge=0, le=100)]] = Field(
-        default_factory=lambda: [0.0, 2.5], min_length=1
-    )
+    train_per_task: Samples = 2000
+    epochs_per_task: Epochs = 5
+    test_per_task: Samples = 10_000
+    metas: list[Meta] = Field(default_factory=lambda: [0.0, 2.5], min_length=1)
     per_task_bn: bool = False
     importance_test: bool = False
 
