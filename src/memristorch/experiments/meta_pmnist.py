@@ -39,7 +39,6 @@ from ..runner.study import store_for
 from ..runner.train import train_epochs
 from .evaluation import accuracy
 
-
 Meta = Annotated[float, Field(ge=0, le=100)]
 """A metaplasticity strength m (0: plain BNN)."""
 Samples = Annotated[int, Field(ge=10, le=1_000_000)]
