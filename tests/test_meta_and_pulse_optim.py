@@ -129,6 +129,24 @@ def test_weakreset_bnn_runs(tmp_path):
         spec.run(load_config(spec.config, overrides={"conditions": ["perfect"], "dataset": "digits"}))
 
 
+def test_weakreset_bnn_resume_loads_its_trained_models(tmp_path, monkeypatch):
+    """``--resume`` used to be accepted and ignored here: a resumed run now trains nothing again."""
+    from memristorch.experiments import weakreset_bnn
+
+    spec = get_experiment("weakreset-bnn")
+    overrides = {"dataset": "digits", "hidden": 16, "epochs": 1, "seeds": 1, "conditions": ["ideal", "full"]}
+    config = load_config(spec.config, overrides=overrides)
+    first = execute(spec, config, tmp_path)[0]
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a resumed run must load its finished models, not train them again")
+
+    monkeypatch.setattr(weakreset_bnn, "train_bnn", no_training)
+    monkeypatch.setattr(weakreset_bnn, "train_device_bnn", no_training)
+    resumed = execute(spec, config, tmp_path, resume=True)[0]
+    assert resumed.summary == first.summary  # accuracies and the device pulse counts travel in the checkpoint
+
+
 TINY_META = {
     "dataset": "digits",
     "tasks": 2,
