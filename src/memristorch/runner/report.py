@@ -26,8 +26,10 @@ _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
 h1 { border-bottom: 2px solid #444; } h2 { border-bottom: 1px solid #aaa; margin-top: 2.2em; }
 table { border-collapse: collapse; margin: 0.6em 0 1.2em; font-size: 0.85em; display: block; overflow-x: auto; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: right; white-space: nowrap; }
-th { background: #f0f0f0; } td:first-child, th:first-child { text-align: left; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; }
+th { white-space: nowrap; } td { max-width: 28em; }
+details { margin: 0.8em 0; } summary { cursor: pointer; font-weight: 600; }
+th { background: #f0f0f0; }
 figure { margin: 1em 0; } figure img { max-width: 100%; min-width: 480px; border: 1px solid #ddd; }
 figcaption { font-size: 0.85em; color: #555; } .note { color: #666; font-size: 0.85em; }
 """
@@ -80,6 +82,14 @@ class _Page:
     def heading(self, level: int, text: str) -> None:
         self.html.append(f"<h{level}>{html.escape(text)}</h{level}>")
         self.md.append(f"\n{'#' * level} {text}\n")
+
+    def open_details(self, title: str, open_: bool = False) -> None:
+        """A collapsible block in the HTML (a sub-heading in the Markdown), closed by :meth:`close_details`."""
+        self.html.append(f"<details{' open' if open_ else ''}><summary>{html.escape(title)}</summary>")
+        self.md.append(f"\n### {title}\n")
+
+    def close_details(self) -> None:
+        self.html.append("</details>")
 
     def paragraph(self, text: str, css: str = "") -> None:
         attribute = f' class="{css}"' if css else ""
@@ -144,8 +154,10 @@ def _claims(document: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _run_section(page: _Page, folder: Path) -> None:
+    """Claims and figures first (what a reviewer reads), then summary, tables, config, provenance (collapsible)."""
     document = read_results(folder)
-    page.heading(2, f"Run: {document.get('experiment', '?')} ({folder})")
+    experiment = document.get("experiment", "?")
+    page.heading(2, f"Run: {experiment} ({folder})")
     summary = document.get("summary", {})
     if summary.get("non_finite"):
         page.paragraph("Non-finite numbers (written as null): " + ", ".join(summary["non_finite"]), "note")
@@ -157,18 +169,24 @@ def _run_section(page: _Page, folder: Path) -> None:
             [[c["claim"], c["quantity"], _text(c["value"]), c["criterion"], c["verdict"]] for c in claims],
             "Criteria are memristorch's reading of each study; 'not measured' means the run left that part out.",
         )
+    figures = [(name, folder / file) for name, file in document.get("figures", {}).items()]
+    if figures:
+        page.heading(3, "Figures")
+        for name, path in figures:
+            if path.exists():
+                page.figure(path, f"{experiment}: {name}")
+    page.open_details(f"Summary ({len(_flatten(summary))} numbers)", open_=not claims)
     page.table(["summary", "value"], [[k, _text(v)] for k, v in _flatten(summary).items()])
+    page.close_details()
     for name, file in document.get("tables", {}).items():
         path = folder / file
         if path.exists():
-            page.heading(3, f"Table: {name}")
+            page.open_details(f"Table: {name} ({file})")
             page.csv_table(path, name)
-    for name, file in document.get("figures", {}).items():
-        path = folder / file
-        if path.exists():
-            page.figure(path, f"{document.get('experiment')}: {name}")
-    page.heading(3, "Configuration (validated)")
+            page.close_details()
+    page.open_details("Configuration (validated)")
     page.table(["field", "value"], [[k, _text(v)] for k, v in _flatten(document.get("config", {})).items()])
+    page.close_details()
     page.heading(3, "Provenance")
     _provenance(page, document)
 
