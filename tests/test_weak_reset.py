@@ -87,3 +87,19 @@ def test_bad_pulses_raise_and_change_nothing():
         device.apply_pulses(state, torch.zeros(3))
     with pytest.raises(ValueError, match="p_low_to_high"):
         WeakResetRRAM(p_low_to_high=1.5)
+
+
+def test_without_d2d_every_device_takes_the_truncated_medians_the_docstring_quotes():
+    from memristorch.devices import weak_reset
+
+    state = WeakResetRRAM(d2d=False).init_state((3,), torch.Generator().manual_seed(0))
+    quoted = {"m1": "4.924e-4", "t_star": "515.1", "c1": "5.192e-3", "m2": "1.971e-5", "r0": "6996.8"}
+    doc = " ".join(weak_reset.__doc__.split())
+    for name, text in quoted.items():
+        assert torch.all(state[name] == state[name][0])
+        assert float(state[name][0]) == pytest.approx(float(text), rel=5e-4), name
+        assert text in doc, name
+    # and these are the centres of the D2D draws: the median of many drawn devices
+    drawn = WeakResetRRAM(d2d=True).init_state((200_000,), torch.Generator().manual_seed(0))
+    for name in ("t_star", "r0"):
+        assert float(drawn[name].median()) == pytest.approx(float(state[name][0]), rel=0.01), name

@@ -9,7 +9,11 @@ A write pulse of current I and width t_w fails to switch the free layer with pro
 
 The two forms are the textbook limits and are not joined smoothly at I_c0. The Néel–Brown form holds only while the
 lowered barrier Δ(1 − I/I_c0) is several kT; between that edge (``min_barrier_kt``, default 5) and I_c0 the rate is
-held at its edge value, a conservative bridge that keeps an energy optimiser from exploiting the extrapolation. Write energy per bit ≈ I² R t_w, R the MTJ plus access-device resistance.
+held at its edge value, a conservative bridge that keeps an energy optimiser from exploiting the extrapolation.
+Above I_c0 the thermally activated channel does not vanish: a bit fails only if neither channel switches it, so the
+WER there is the smaller of the two forms (a conservative bound on their product). Without this the precessional
+form, which starts from WER ≈ 1 just above I_c0, made a stronger pulse write worse than a weaker one; with it the WER
+never rises with current or width. Write energy per bit ≈ I² R t_w, R the MTJ plus access-device resistance.
 
 Defaults: Δ = 60 (a 10-year-retention class free layer), I_c0 = 60 µA, τ0 = 1 ns, τ_D = 1 ns, R = 5 kΩ — round
 numbers typical of perpendicular STT-MRAM literature, not measured data.
@@ -78,7 +82,7 @@ class STMRAM:
                 -2.0 * (i - 1.0) * width_s / p.precession_time_s
             )
             precessional = np.log(-np.expm1(-exponent))
-        return np.where(i < 1.0, thermal, precessional)
+        return np.where(i < 1.0, thermal, np.minimum(thermal, precessional))
 
     def write_error_rate(self, current_a, width_s) -> np.ndarray:
         return np.exp(self.log_write_error_rate(current_a, width_s))
@@ -99,7 +103,9 @@ class STMRAM:
             # precessional: 1 − exp(−A e^{−2(i−1)t/τ_D}) = wer ⇔ t = τ_D ln(A / −ln(1 − wer)) / (2 (i − 1))
             a = math.pi**2 * p.thermal_stability / 4.0
             precessional = p.precession_time_s * np.log(a / -math.log1p(-wer)) / (2.0 * (i - 1.0))
-        width = np.where(i < 1.0, thermal, precessional)
+            # above I_c0 either channel may reach the target first (the WER is the smaller of the two forms)
+            precessional = np.where(np.isfinite(precessional) & (precessional > 0), precessional, np.inf)
+        width = np.where(i < 1.0, thermal, np.minimum(thermal, precessional))
         return np.where(np.isfinite(width) & (width > 0), width, np.inf)
 
     def optimal_write(self, wer: float, currents_a: np.ndarray | None = None) -> dict[str, float]:

@@ -17,8 +17,9 @@ reference implementation: the 1/f draws are U(0, 1), not zero-mean (a bias of �
 history is full), and a device that receives no pulse in an update still redraws its RTN offset if it is in the high
 state. ``faithful=False`` (the default) draws zero-mean U(−½, ½) and leaves unpulsed devices untouched.
 
-Without D2D every device takes the distributions' medians (m1 4.9e-4, t* 515, c1 5.3e-3, m2 2.0e-5, R0 6996 Ω;
-science.md §3.3). The device only moves up (RESET): there is no SET in this regime.
+Without D2D every device takes the medians of the *truncated* distributions, the values the D2D draws scatter
+around: m1 4.924e-4, t* 515.1, c1 5.192e-3, m2 1.971e-5, R0 6996.8 Ω (the untruncated fits' medians, t* 542.5 and
+R0 6988 Ω, were used before; the code and this text now agree). The device only moves up (RESET): there is no SET in this regime.
 """
 
 from __future__ import annotations
@@ -70,6 +71,11 @@ def _truncated(dist, low: float, high: float, size: int, rng: np.random.Generato
     return np.clip(dist.ppf(u), low, high)
 
 
+def _truncated_median(dist, low: float, high: float) -> float:
+    """Median of a scipy distribution restricted to [low, high] (what the D2D draws scatter around)."""
+    return float(np.clip(dist.ppf(0.5 * (dist.cdf(low) + dist.cdf(high))), low, high))
+
+
 def _d2d_distributions():
     from scipy import stats
 
@@ -115,7 +121,7 @@ class WeakResetRRAM:
             if self.d2d:
                 values = _truncated(dist, low, high, n, rng)
             else:
-                values = np.full(n, float(np.clip(dist.median(), low, high)))
+                values = np.full(n, _truncated_median(dist, low, high))
             state[name] = torch.from_numpy(values).reshape(shape)
         state["t"] = torch.zeros(shape, dtype=torch.float64)
         state["rtn_high"] = torch.zeros(shape, dtype=torch.bool)
