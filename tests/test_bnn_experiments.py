@@ -57,17 +57,14 @@ def test_bnn_ber_runs_reports_tolerances_and_resumes(tmp_path, monkeypatch):
     assert resumed.summary == results.summary
 
 
-def test_tnn_vs_bnn_summary(tmp_path):
+def test_tnn_beats_bnn_at_equal_width_and_sign_flips_cost_more_than_ternary_read_errors(tmp_path):
+    """At equal width the ternary network is the more accurate (at this size by 5.8–9.7 points over base seeds
+    0–2), and a sign inversion costs more than a 0 ↔ ±1 read error at the same rate (1e-2)."""
     results, _ = _run("tnn-vs-bnn", tmp_path, **TINY, seeds=2, error_rates=[1e-3, 1e-2], draws=2)
     s = results.summary
-    for key in (
-        "tnn_test_accuracy",
-        "bnn_test_accuracy",
-        "modelled_read_error_cost_pts",
-        "tnn_zero_fraction",
-    ):
-        assert key in s
-    assert 0.0 < s["tnn_zero_fraction"] < 1.0
+    assert s["tnn_test_accuracy"] > s["bnn_test_accuracy"] + 0.02
+    assert s["tnn_sign_flip_cost_pts"]["0.01"] > s["ternary_read_error_cost_pts"]["0.01"] + 0.5
+    assert 0.2 < s["tnn_zero_fraction"] < 0.6  # Δ = 0.7·mean|W_h| zeroes a sizeable share, not all or none
     assert s["modelled_read_error_rates"]["p_sign"] < s["modelled_read_error_rates"]["p_zero_to_nonzero"]
 
 
@@ -88,7 +85,11 @@ def test_programming_energy_and_mram_experiments(tmp_path):
     )
     s = results.summary
     assert s["2T2R"]["ber_at_strongest"] < 1e-3 * s["1T1R"]["ber_at_strongest"]
-    assert s["2T2R"]["standard_energy_factor"] >= 1.0
+    # the BNN's tolerance lets 2T2R cells be programmed far more weakly (×14 here over base seeds 0–2; a factor
+    # of 1 would mean no saving) and at least as weakly as 1T1R ones; the midway 1T1R reference saves less
+    assert s["2T2R"]["standard_energy_factor"] > 5.0
+    assert s["2T2R"]["standard_energy_factor"] >= s["1T1R"]["standard_energy_factor"]
+    assert s["1T1R"]["standard_energy_factor"] >= s["1T1R-midway"]["standard_energy_factor"]
     mram, _ = _run("mram-energy", tmp_path / "mram")
     assert mram.summary["bit_energy_factor"] > 1.5
     factors = list(mram.summary["system_factor"].values())

@@ -77,7 +77,8 @@ def test_small_onchip_run_orders_reset_and_errors():
     assert s["software_clean_accuracy"] == 1.0
     assert s["reset_time_factor"]["knowm-cr"] > 2.0  # the 200 ms reset dominates programming time
     assert s["reset_energy_factor"]["knowm-cr"] > 1.0
-    assert s["knowm-cr/no_reset"]["accuracy"] > 0.9
+    # the programmed chip matches the software network it was programmed from, within a point
+    assert s["knowm-cr/no_reset"]["accuracy"] > s["software_noisy_accuracy"] - 0.01
     errors = s["conductance-error_accuracy"]
     assert errors["0.0"] > errors["0.3"]
     noise = s["input-noise_accuracy"]
@@ -143,11 +144,12 @@ def test_calibration_rejects_an_energy_below_the_devices_own():
 
 
 def test_training_noise_helps_then_hurts():
-    """Inverted U of the training-noise sweep: the default set-up at 3 of its levels."""
-    config = OnChip3x3Config(parts=["train-noise"], train_noise_levels=[0.0, 0.3, 2.0])
+    """Inverted U of the training-noise sweep at levels a study would use, not only at an absurd 200 %: σ = 0.3
+    beats no noise, and the decline is already there at σ = 1.5 (3-seed sweep: 97.7 ± 0.1 against 94.3 ± 0.8 %)."""
+    config = OnChip3x3Config(parts=["train-noise"], train_noise_levels=[0.0, 0.3, 1.5])
     accuracy = run(config).summary["train-noise_accuracy"]
     assert accuracy["0.3"] > accuracy["0.0"] + 0.005
-    assert accuracy["0.3"] > accuracy["2.0"] + 0.02
+    assert accuracy["0.3"] > accuracy["1.5"] + 0.015
 
 
 def test_bars_task_tolerates_moderate_training_noise_and_is_hurt_by_more():
