@@ -109,7 +109,7 @@ def test_pair_array_validation_and_state_dict_round_trip(tmp_path):
         layer.array.apply_pulses(torch.full((3, 4), float("nan")))
 
 
-def test_weakreset_bnn_runs(tmp_path):
+def test_weakreset_bnn_full_device_model_costs_accuracy(tmp_path):
     spec = get_experiment("weakreset-bnn")
     config = load_config(
         spec.config,
@@ -123,8 +123,12 @@ def test_weakreset_bnn_runs(tmp_path):
         },
     )
     summary = execute(spec, config, tmp_path)[0].summary
-    assert set(summary["test_accuracy"]) == {"ideal", "mean", "full"}
-    assert all(a > 0.3 for a in summary["test_accuracy"].values())
+    accuracy = summary["test_accuracy"]
+    assert set(accuracy) == {"ideal", "mean", "full"}
+    # the mean device model learns about as well as the ideal BNN; the full model (D2D, RTN, 1/f) costs accuracy
+    # (3.6–10 points below "mean" over base seeds 0–2 at this size)
+    assert accuracy["mean"] > 0.75 and accuracy["ideal"] > 0.75
+    assert accuracy["full"] < accuracy["mean"] - 0.02
     with pytest.raises(ValueError, match="conditions entries"):
         spec.run(load_config(spec.config, overrides={"conditions": ["perfect"], "dataset": "digits"}))
 
@@ -191,7 +195,7 @@ def test_meta_pmnist_bad_input():
         load_config(spec.config, overrides={"metas": []})
 
 
-def test_meta_stream_and_importance_outputs(tmp_path):
+def test_meta_stream_learns_and_large_hidden_weights_matter_most(tmp_path):
     spec = get_experiment("meta-stream")
     config = load_config(
         spec.config,
@@ -209,10 +213,15 @@ def test_meta_stream_and_importance_outputs(tmp_path):
     )
     results = spec.run(config)
     summary = results.summary
-    assert 0.0 < summary["whole_dataset_accuracy"] <= 1.0
     assert set(summary["final_accuracy_per_task"]) == {"0", "2.5"}
     assert all(len(v) == 1 for v in summary["final_accuracy_per_task"].values())  # one shared test set
-    assert len(results.tables["importance"]) == 4 and -1.0 <= summary["importance_spearman_rho"] <= 1.0
+    # the stream is learned (10 classes: chance is 10 %) and the whole-set reference sees the same data
+    assert summary["whole_dataset_accuracy"] > 0.5 and min(summary["final_mean_accuracy"].values()) > 0.5
+    # metaplasticity's premise: flipping weights of large |W_h| costs more loss than flipping small ones
+    # (Spearman ρ over the 4 bins: 0.8, 1.0, 0.8 for base seeds 0–2)
+    importance = results.tables["importance"]
+    assert len(importance) == 4 and summary["importance_spearman_rho"] >= 0.6
+    assert importance[-1]["loss_increase"] > importance[0]["loss_increase"]
     with pytest.raises(ValueError, match="exceeds"):
         spec.run(
             load_config(spec.config, overrides={"dataset": "digits", "tasks": 10, "train_per_task": 1000})

@@ -124,7 +124,9 @@ def test_calibration_is_two_board_knobs_that_carry_over_to_every_material():
     config = OnChip3x3Config(seeds=2, epochs=100, n_test=200, parts=["calibration", "materials"])
     s = run(config).summary
     calibration = s["calibration"]
-    assert 0 < calibration["device_energy_share"] < 0.05  # the board's power carries the energy, not the devices
+    assert (
+        0 < calibration["device_energy_share"] < 0.05
+    )  # the board's power carries the energy, not the devices
     assert s["fastest_material"] == "knowm-cr" and s["least_energy_material"] == "knowm-cr"
     knobs = {"time_scale": calibration["time_scale"], "system_power_w": calibration["system_power_w"]}
     fixed = run(config.model_copy(update={"parts": ["materials"], **knobs})).summary
