@@ -42,9 +42,16 @@ def test_bnn_ber_runs_reports_tolerances_and_resumes(tmp_path, monkeypatch):
     }
     results, document = _run("bnn-ber", tmp_path, **overrides)
     entry = results.summary["digits/32-32"]
+    # a BNN loses under a point at BER 1e-3 and more than five by 5e-2 (standard training; over base seeds 0–2
+    # the 1-point BER is 1.2–1.3e-3 and the 5-point one 2.1–3.3e-3) ...
+    assert entry["standard"]["ber_at_1pt_drop"] >= 1e-3
+    assert entry["standard"]["ber_at_5pt_drop"] < 0.05
+    # ... and at BER 0.3 both networks are far below their error-free accuracy
+    rows = results.tables["accuracy_vs_ber"]
     for training in ("standard", "error_aware"):
         assert entry[training]["error_free_accuracy"] > 0.6
-        assert 0 <= entry[training]["ber_at_1pt_drop"] <= entry[training]["ber_at_5pt_drop"] <= 0.3
+        worst = next(r for r in rows if r["training"] == training and r["ber"] == 0.3)
+        assert worst["accuracy"] < entry[training]["error_free_accuracy"] - 0.3
     assert (tmp_path / "accuracy_vs_ber.csv").exists() and (tmp_path / "accuracy_vs_ber.png").exists()
     assert document["figures"] == {"accuracy_vs_ber": "accuracy_vs_ber.png"}
 
@@ -68,10 +75,15 @@ def test_tnn_beats_bnn_at_equal_width_and_sign_flips_cost_more_than_ternary_read
     assert s["modelled_read_error_rates"]["p_sign"] < s["modelled_read_error_rates"]["p_zero_to_nonzero"]
 
 
-def test_stochastic_inputs_accuracy_rises_with_k(tmp_path):
-    results, _ = _run("stochastic-inputs", tmp_path, **{**TINY, "epochs": 3}, ks=[1, 16], draws=2)
+def test_stochastic_inputs_accuracy_rises_with_k_and_adapted_training_helps(tmp_path):
+    """More bit-planes, higher accuracy; and training on the bit-planes beats training on real inputs and testing
+    on bit-planes (by 1.2–3.1 points at K = 1 and 16 over base seeds 0–2 at this size, 4 draws)."""
+    results, _ = _run("stochastic-inputs", tmp_path, **{**TINY, "epochs": 3}, ks=[1, 16], draws=4)
     adapted = results.summary["adapted_accuracy"]
+    non_adapted = results.summary["non_adapted_accuracy"]
     assert adapted["16"] > adapted["1"] + 0.05
+    for k in ("1", "16"):
+        assert adapted[k] > non_adapted[k] + 0.005, k
     with pytest.raises(
         ValueError,
         match=r"ks.0: Input should be greater than or equal to 1 \(got 0\); allowed: each entry ≥ 1",
