@@ -41,6 +41,7 @@ TINY = {
     "mram-energy": {},
     "tnn-vs-bnn": {**TINY_BNN, "seeds": 1, "error_rates": [0.01], "draws": 1},
     "stochastic-inputs": {**TINY_BNN, "ks": [1, 2], "seeds": 1, "draws": 1},
+    "ternary-pvt": {**TINY_BNN, "seeds": 1, "draws": 1, "supplies_v": [0.6], "temperatures_k": [300.0]},
     "weakreset-stats": {
         "devices": 1000,
         "rtn_devices": 100,

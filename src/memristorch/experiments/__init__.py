@@ -13,6 +13,7 @@ from . import (
     mram_energy,
     onchip_3x3,
     stochastic_inputs,
+    ternary_pvt,
     tnn_vs_bnn,
     weakreset_bnn,
     weakreset_stats,
@@ -57,6 +58,12 @@ EXPERIMENTS: dict[str, Experiment] = {
             "Ternary vs binarized MLP at equal width; near-threshold ternary-read errors vs sign flips",
             tnn_vs_bnn.TNNvsBNNConfig,
             tnn_vs_bnn.run,
+        ),
+        Experiment(
+            "ternary-pvt",
+            "Near-threshold single-sense ternary read under supply and temperature variation: error rates, TNN accuracy",
+            ternary_pvt.TernaryPVTConfig,
+            ternary_pvt.run,
         ),
         Experiment(
             "stochastic-inputs",

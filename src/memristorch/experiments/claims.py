@@ -173,6 +173,15 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
             lambda v: v >= 0,
         ),
     ),
+    "ternary-pvt": (
+        Claim(
+            "The near-threshold single-sense ternary read is resilient to supply and temperature (Laborieux et al.)",
+            "worst TNN accuracy loss over the V_DD × T grid, self-timed sense window (points)",
+            "< 1",
+            _get("self-timed.worst_accuracy_loss_pts"),
+            lambda v: v < 1,
+        ),
+    ),
     "stochastic-inputs": (
         Claim(
             "Training with the stochastic bit-planes beats a network trained on real inputs, at K = 1",
