@@ -156,3 +156,87 @@ def mlp_cost(
         total = total + costs[name]
     costs["total"] = total
     return costs
+
+
+# ----------------------------------------------------------------------------------- system energy per inference
+
+
+@dataclass(frozen=True)
+class MemoryCosts:
+    """Read energies of the weight memories a BNN may sit in, and the ECC that a non-tolerant design needs.
+
+    SRAM and DRAM: Horowitz, "Computing's energy problem", ISSCC 2014 (45 nm): a 64-bit read of an 8 kB SRAM costs
+    10 pJ and of DRAM 1.3–2.6 nJ (the upper value here). RRAM reads and the sense amplifier are computed from the
+    device's resistances at ``rram_read_voltage_v`` for ``rram_read_time_s`` plus a latch energy (placeholders —
+    calibrate). ECC: SECDED on 64-bit words (8 check bits, Hamming 1950) with a decoder energy per word (placeholder).
+    """
+
+    sram_read_pj_per_bit: float = 10.0 / 64
+    """8 kB SRAM, 64-bit read 10 pJ (Horowitz, ISSCC 2014)."""
+    dram_read_pj_per_bit: float = 2600.0 / 64
+    """DRAM, 64-bit read 2.6 nJ (Horowitz, ISSCC 2014, upper value)."""
+    rram_read_voltage_v: float = 0.1
+    """Read voltage across an RRAM device (V); kept low so reads do not disturb (placeholder — calibrate)."""
+    rram_read_time_s: float = 10e-9
+    """Time a read bias is applied (s) (placeholder — calibrate)."""
+    sense_amp_pj: float = 0.01
+    """One latch decision of a (precharge) sense amplifier, ≈ C V² with ~10 fF at 1 V (placeholder — calibrate)."""
+    ecc_word_bits: int = 64
+    """Data bits per ECC word."""
+    ecc_check_bits: int = 8
+    """SECDED check bits per word (8 for 64 data bits)."""
+    ecc_decode_pj_per_word: float = 1.0
+    """Syndrome computation and correction of one word (placeholder — calibrate)."""
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            check_range(name, value, 0.0, None)
+        check_range("ecc_word_bits", self.ecc_word_bits, 1, 4096)
+
+
+def rram_read_pj(resistances_ohm: Sequence[float], memory: MemoryCosts) -> float:
+    """V² t Σ 1/R over the devices read at once (one for 1T1R, the LRS and the HRS of a 2T2R pair), in pJ."""
+    for r in resistances_ohm:
+        check_range("resistance_ohm", r, 0.0, None, low_inclusive=False)
+    conductance = sum(1.0 / r for r in resistances_ohm)
+    return memory.rram_read_voltage_v**2 * conductance * memory.rram_read_time_s * 1e12
+
+
+def inference_energy_pj(
+    weights: int, macs: int, design: str, memory: MemoryCosts, units: UnitCosts, rram_read: float = 0.0
+) -> dict[str, float]:
+    """Energy of one inference of binary layers holding ``weights`` weights and doing ``macs`` XNOR-accumulates.
+
+    ``design``: ``"2T2R"`` (in memory: every MAC reads its pair, the XNOR happens in the PCSA, no ECC),
+    ``"1T1R+ECC"`` (in memory: every MAC reads one device against a reference, an XNOR gate, SECDED on every word),
+    ``"SRAM+ECC"`` / ``"DRAM+ECC"`` (weights fetched once per inference with SECDED, XNOR and popcount in logic).
+    ``rram_read`` is the array read energy per MAC (pJ) for the in-memory designs. Popcounts cost one full-adder
+    bit per MAC in every design.
+    """
+    check_range("weights", weights, 1)
+    check_range("macs", macs, weights)
+    popcount = macs * units.full_adder_energy_pj
+    overhead = (memory.ecc_word_bits + memory.ecc_check_bits) / memory.ecc_word_bits
+    words = math.ceil(macs / memory.ecc_word_bits)
+    if design == "2T2R":
+        parts = {"memory": macs * rram_read, "sense": macs * memory.sense_amp_pj, "xnor": 0.0, "ecc": 0.0}
+    elif design == "1T1R+ECC":
+        parts = {
+            "memory": macs * overhead * rram_read,
+            "sense": macs * overhead * memory.sense_amp_pj,
+            "xnor": macs * units.xnor_energy_pj,
+            "ecc": words * memory.ecc_decode_pj_per_word,
+        }
+    elif design in ("SRAM+ECC", "DRAM+ECC"):
+        per_bit = memory.sram_read_pj_per_bit if design == "SRAM+ECC" else memory.dram_read_pj_per_bit
+        parts = {
+            "memory": weights * overhead * per_bit,
+            "sense": 0.0,
+            "xnor": macs * units.xnor_energy_pj,
+            "ecc": math.ceil(weights / memory.ecc_word_bits) * memory.ecc_decode_pj_per_word,
+        }
+    else:
+        raise ValueError(f"design must be one of 2T2R, 1T1R+ECC, SRAM+ECC, DRAM+ECC; got {design!r}")
+    parts["popcount"] = popcount
+    parts["total"] = sum(parts.values())
+    return parts

@@ -39,6 +39,7 @@ TINY = {
     "bnn-ber": {**TINY_BNN, "datasets": ["digits"], "widths": [[8]], "bers": [0, 0.1], "draws": 1},
     "bnn-programming-energy": {**TINY_BNN, "conditions": 2, "draws": 1, "error_aware": False},
     "mram-energy": {},
+    "bnn-system-energy": {"networks": ["mnist-mlp"]},
     "tnn-vs-bnn": {**TINY_BNN, "seeds": 1, "error_rates": [0.01], "draws": 1},
     "stochastic-inputs": {**TINY_BNN, "ks": [1, 2], "seeds": 1, "draws": 1},
     "ternary-pvt": {**TINY_BNN, "seeds": 1, "draws": 1, "supplies_v": [0.6], "temperatures_k": [300.0]},

@@ -8,6 +8,7 @@ from ..runner.study import Experiment
 from . import (
     bnn_ber,
     bnn_programming_energy,
+    bnn_system_energy,
     insitu_mlp,
     meta_pmnist,
     mram_energy,
@@ -46,6 +47,12 @@ EXPERIMENTS: dict[str, Experiment] = {
             "Binary RRAM 1T1R vs 2T2R: bit errors and BNN accuracy against programming energy",
             bnn_programming_energy.BNNProgrammingEnergyConfig,
             bnn_programming_energy.run,
+        ),
+        Experiment(
+            "bnn-system-energy",
+            "Energy per inference of a BNN: in-memory 2T2R against 1T1R, SRAM and DRAM with ECC; endurance of weak writes",
+            bnn_system_energy.BNNSystemEnergyConfig,
+            bnn_system_energy.run,
         ),
         Experiment(
             "mram-energy",
