@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(VENV)/bin/memristorch run onchip-3x3 --out runs/demo
+	$(VENV)/bin/memristorch run onchip-3x3 --out runs/demo --overwrite
 
 # Debian packages the tests use (Fashion-MNIST, ngspice); needs root or sudo, skipped when already present.
 system-deps:
