@@ -58,6 +58,16 @@ class UnitCosts:
             check_range(name, value, 0.0, None)
 
 
+def with_overrides(cls, values: dict, field: str):
+    """``cls(**values)`` for a cost dataclass; a key naming no field raises ``ValueError`` listing the fields."""
+    unknown = sorted(set(values) - set(cls.__dataclass_fields__))
+    if unknown:
+        raise ValueError(
+            f"{field} has no field {', '.join(unknown)}; its fields are {', '.join(cls.__dataclass_fields__)}"
+        )
+    return cls(**values)
+
+
 @dataclass(frozen=True)
 class Cost:
     """Area (µm²) and energy per inference (pJ), split into logic and memory."""

@@ -22,7 +22,7 @@ from pydantic import Field
 from torch import nn
 
 from ..cells.binary_rram import OneT1RCell, TwoT2RCell
-from ..costs import MemoryCosts, UnitCosts, inference_energy_pj, rram_read_pj
+from ..costs import MemoryCosts, UnitCosts, inference_energy_pj, rram_read_pj, with_overrides
 from ..devices.binary_rram import BinaryRRAM, ProgrammingCondition
 from ..nn.binary import BinaryConv2d, BinaryLinear
 from ..runner.config import StudyConfig
@@ -67,15 +67,6 @@ class BNNSystemEnergyConfig(StudyConfig):
     """Overrides of :class:`memristorch.costs.UnitCosts` fields."""
 
 
-def _overridden(cls, values: dict, field: str):
-    unknown = sorted(set(values) - set(cls.__dataclass_fields__))
-    if unknown:
-        raise ValueError(
-            f"{field} has no field {', '.join(unknown)}; its fields are {', '.join(cls.__dataclass_fields__)}"
-        )
-    return cls(**values)
-
-
 def layer_shapes(network: nn.Module, input_shape: tuple[int, ...]) -> list[dict]:
     """Weights and XNOR-accumulates per binary layer, from one forward pass of a zero image (hooks on the layers)."""
     rows: list[dict] = []
@@ -107,8 +98,8 @@ def _network(name: str, config: BNNSystemEnergyConfig) -> nn.Module:
 
 def run(config: BNNSystemEnergyConfig, store: RunStore | None = None) -> Results:
     store = store_for(store, "bnn-system-energy", config)
-    memory = _overridden(MemoryCosts, config.memory_costs, "memory_costs")
-    units = _overridden(UnitCosts, config.unit_costs, "unit_costs")
+    memory = with_overrides(MemoryCosts, config.memory_costs, "memory_costs")
+    units = with_overrides(UnitCosts, config.unit_costs, "unit_costs")
     device = BinaryRRAM()
     weak = ProgrammingCondition(config.compliance_current_a, config.reset_voltage_v)
     strong = ProgrammingCondition(config.strong_compliance_current_a, config.strong_reset_voltage_v)

@@ -16,7 +16,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from .. import plots
-from ..costs import UnitCosts, mlp_cost
+from ..costs import UnitCosts, mlp_cost, with_overrides
 from ..runner.progress import progress_bar
 from ..runner.seeds import derive_seed
 from ..runner.stats import mean_std
@@ -50,13 +50,7 @@ class StochasticInputsConfig(BNNTraining):
     """Overrides of :class:`memristorch.costs.UnitCosts` fields (µm², pJ)."""
 
     def units(self) -> UnitCosts:
-        unknown = sorted(set(self.unit_costs) - set(UnitCosts.__dataclass_fields__))
-        if unknown:
-            raise ValueError(
-                f"unit_costs has no field {', '.join(unknown)}; its fields are "
-                + ", ".join(UnitCosts.__dataclass_fields__)
-            )
-        return UnitCosts(**self.unit_costs)
+        return with_overrides(UnitCosts, self.unit_costs, "unit_costs")
 
     @field_validator("ks")
     @classmethod
