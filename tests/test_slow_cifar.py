@@ -30,13 +30,15 @@ def test_cifar10_conv_bnn_ber_sweep():
     standard = entry["standard"]
     assert standard["error_free_accuracy"] > 0.45
     assert standard["loss_at_1e-4_pts"] <= 1.0
-    assert standard["ber_at_1pt_drop"] <= standard["ber_at_5pt_drop"]
+    # the 5-point drop falls inside the sweep: under 5 points lost at 1e-3, more than 5 by 1e-1 (not at its ends)
+    assert 1e-3 < standard["ber_at_5pt_drop"] < 1e-1
 
 
-def test_cifar10_tnn_at_least_matches_bnn():
+def test_cifar10_tnn_beats_bnn():
     require_dataset("cifar10")
     spec = get_experiment("tnn-vs-bnn")
-    config = load_config(spec.config, overrides={**CIFAR, "dataset": "cifar10", "seeds": 1})
+    config = load_config(spec.config, overrides={**CIFAR, "dataset": "cifar10", "seeds": 2})
     summary = spec.run(config).summary
-    assert summary["tnn_test_accuracy"] >= summary["bnn_test_accuracy"] - 0.01
+    # the study: on CIFAR-10 TNNs clearly beat BNNs of the same architecture
+    assert summary["tnn_test_accuracy"] > summary["bnn_test_accuracy"]
     assert summary["modelled_read_error_cost_pts"] < 1.0

@@ -323,10 +323,17 @@ class RunStore:
         atomic_write_text(run_dir / MANIFEST, dumps_strict(document))
 
     def _clear(self) -> None:
+        """Delete what an earlier run wrote here: checkpoints, results and the tables and figures they list."""
         assert self.run_dir is not None
         shutil.rmtree(self.run_dir / CHECKPOINTS, ignore_errors=True)
-        for name in (RESULTS, "checkpoint.pt"):
-            (self.run_dir / name).unlink(missing_ok=True)
+        try:
+            old = json.loads((self.run_dir / RESULTS).read_text())
+            written = [*old.get("tables", {}).values(), *old.get("figures", {}).values()]
+        except (OSError, ValueError, AttributeError):
+            written = []
+        for name in (RESULTS, "checkpoint.pt", *written):
+            if isinstance(name, str) and "/" not in name and not name.startswith("."):
+                (self.run_dir / name).unlink(missing_ok=True)
 
     def discard_if_empty(self) -> None:
         """Remove the manifest this store wrote if the run saved nothing (its folder too, if left empty)."""
