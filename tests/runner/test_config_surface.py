@@ -118,11 +118,16 @@ def test_out_that_is_a_file_or_holds_a_run_is_refused(tmp_path):
         ["run", "insitu-mlp", *TINY, "--out", str(out)], "already holds a run", "--resume", "--overwrite"
     )
     assert (out / "results.json").read_text() == first  # nothing was overwritten
+    (out / "stale.png").write_bytes(b"x")
+    document = json.loads((out / "results.json").read_text())
+    document["figures"]["stale"] = "stale.png"  # as if the old run had drawn a figure the new one does not
+    (out / "results.json").write_text(json.dumps(document))
     result = runner.invoke(
         app, ["run", "insitu-mlp", *TINY, "-s", "lr=0.2", "--out", str(out), "--overwrite"]
     )
     assert result.exit_code == 0, result.output
     assert json.loads((out / "results.json").read_text())["config"]["lr"] == 0.2
+    assert not (out / "stale.png").exists()  # the old run's files went with it
 
 
 def test_resume_with_another_config_names_what_changed(tmp_path):
