@@ -103,7 +103,9 @@ def test_programming_energy_and_mram_experiments(tmp_path):
     assert s["2T2R"]["standard_energy_factor"] >= s["1T1R"]["standard_energy_factor"]
     assert s["1T1R"]["standard_energy_factor"] >= s["1T1R-midway"]["standard_energy_factor"]
     mram, _ = _run("mram-energy", tmp_path / "mram")
-    assert mram.summary["bit_energy_factor"] > 1.5
+    # writing at the BNN-tolerated WER 1e-3 instead of 1e-9 saves ×2.16 of the bit energy (its optimum at 2 I_c0,
+    # unchanged by the WER fix above I_c0)
+    assert mram.summary["bit_energy_factor"] == pytest.approx(2.16, abs=0.01)
     factors = list(mram.summary["system_factor"].values())
     assert all(
         a >= b for a, b in zip(factors, factors[1:], strict=False)
