@@ -92,3 +92,22 @@ def test_report_refuses_what_is_not_a_run(tmp_path):
     assert result.exit_code == 2 and "neither a finished run" in result.output
     result = runner.invoke(app, ["report", str(tmp_path), "--out", str(tmp_path / "r.pdf")])
     assert result.exit_code == 2 and ".html" in result.output
+
+
+def test_claim_verdicts_weigh_the_margin_against_the_spread():
+    from memristorch.runner.study import Claim, lookup
+
+    def claim(spread):
+        return Claim(
+            "x beats y", "x − y", "> 0", lambda s, c: lookup(s, "gain"), lambda v: v > 0, 0.0, spread
+        )
+
+    def verdict(summary, spread=lambda s, c: lookup(s, "gain_std")):
+        return claim(spread).evaluate(summary, {})["verdict"]
+
+    assert verdict({"gain": 3.0, "gain_std": 1.0}) == "holds"
+    assert verdict({"gain": 0.7, "gain_std": 6.3}) == "holds, within the spread"
+    assert verdict({"gain": -1.0, "gain_std": 0.1}) == "does not hold"
+    assert verdict({}) == "not measured"
+    assert verdict({"gain": 0.7}, spread=None) == "holds"  # no spread measured: judged on the number alone
+    assert lookup({"a": {"0.3": {"after": 1}}}, "a.0.3.after") == 1  # keys that hold dots

@@ -32,6 +32,18 @@ def _get(key: str):
     return lambda s, c: lookup(s, key)
 
 
+def _spread(*keys: str):
+    """The std (points) of a difference of two accuracies whose stds the summary holds: their quadrature sum."""
+
+    def spread(s: Mapping, c: Mapping) -> float | None:
+        stds = [lookup(s, k) for k in keys]
+        if any(v is None for v in stds):
+            return None
+        return 100.0 * sum(float(v) ** 2 for v in stds) ** 0.5
+
+    return spread
+
+
 def _cr_time_against_others(s: Mapping, c: Mapping) -> float | None:
     times = {m: lookup(s, f"{m}/no_reset.training_time_s") for m in ("knowm-w", "knowm-cr", "knowm-c")}
     if any(t is None for t in times.values()):
@@ -85,6 +97,8 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
                 lookup(s, "conductance-error_accuracy.0.0"), lookup(s, "conductance-error_accuracy.0.1")
             ),
             lambda v: v < 2,
+            threshold=2.0,
+            spread=_spread("conductance-error_accuracy_std.0.0", "conductance-error_accuracy_std.0.1"),
         ),
         Claim(
             "Training with noise makes the chip more tolerant of conductance error",
@@ -95,6 +109,10 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
                 lookup(s, "conductance-error_accuracy_untrained_noise.0.3"),
             ),
             lambda v: v > 0,
+            threshold=0.0,
+            spread=_spread(
+                "conductance-error_accuracy_std.0.3", "conductance-error_accuracy_untrained_noise_std.0.3"
+            ),
         ),
         Claim(
             "Moderate training noise helps, more of it hurts (the inverted U)",
@@ -109,6 +127,8 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
             "> 1",
             lambda s, c: _pts(lookup(s, "retraining.0.3.after"), lookup(s, "retraining.0.3.before")),
             lambda v: v > 1,
+            threshold=1.0,
+            spread=_spread("retraining.0.3.after_std", "retraining.0.3.before_std"),
         ),
     ),
     "insitu-mlp": (
@@ -194,6 +214,8 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
             "≥ 0",
             _get("tnn_minus_bnn_pts"),
             lambda v: v >= 0,
+            threshold=0.0,
+            spread=_spread("tnn_test_accuracy_std", "bnn_test_accuracy_std"),
         ),
     ),
     "ternary-pvt": (
@@ -203,6 +225,8 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
             "< 1",
             _get("self-timed.worst_accuracy_loss_pts"),
             lambda v: v < 1,
+            threshold=1.0,
+            spread=_spread("error_free_accuracy_std", "error_free_accuracy_std"),
         ),
     ),
     "stochastic-inputs": (

@@ -623,13 +623,22 @@ def _summarize(tables: dict[str, list[dict]], calibration: dict | None) -> dict:
             rows = tables[part]
             summary[f"{part}_best_level"] = max(rows, key=lambda r: r["accuracy"])["level"]
             summary[f"{part}_accuracy"] = {str(r["level"]): r["accuracy"] for r in rows}
+            summary[f"{part}_accuracy_std"] = {str(r["level"]): r["accuracy_std"] for r in rows}
             if "accuracy_untrained_noise" in rows[0]:
                 summary[f"{part}_accuracy_untrained_noise"] = {
                     str(r["level"]): r["accuracy_untrained_noise"] for r in rows
                 }
+                summary[f"{part}_accuracy_untrained_noise_std"] = {
+                    str(r["level"]): r["accuracy_untrained_noise_std"] for r in rows
+                }
     if "retraining" in tables:
         summary["retraining"] = {
-            str(r["conductance_error"]): {"before": r["accuracy_before"], "after": r["accuracy_after"]}
+            str(r["conductance_error"]): {
+                "before": r["accuracy_before"],
+                "after": r["accuracy_after"],
+                "before_std": r["accuracy_before_std"],
+                "after_std": r["accuracy_after_std"],
+            }
             for r in tables["retraining"]
         }
     return summary

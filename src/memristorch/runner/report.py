@@ -165,9 +165,20 @@ def _run_section(page: _Page, folder: Path) -> None:
     if claims:
         page.heading(3, "Claims of the seed study")
         page.table(
-            ["claim", "quantity", "value", "criterion", "verdict"],
-            [[c["claim"], c["quantity"], _text(c["value"]), c["criterion"], c["verdict"]] for c in claims],
-            "Criteria are memristorch's reading of each study; 'not measured' means the run left that part out.",
+            ["claim", "quantity", "value", "± std", "criterion", "verdict"],
+            [
+                [
+                    c["claim"],
+                    c["quantity"],
+                    _text(c["value"]),
+                    _text(c["spread"]),
+                    c["criterion"],
+                    c["verdict"],
+                ]
+                for c in claims
+            ],
+            "Criteria are memristorch's reading of each study; 'not measured' means the run left that part out; "
+            "'within the spread' means the margin to the criterion is smaller than one std over seeds or chips.",
         )
     figures = [(name, folder / file) for name, file in document.get("figures", {}).items()]
     if figures:

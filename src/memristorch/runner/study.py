@@ -91,17 +91,37 @@ class Claim:
     criterion: str
     value: Callable[[Mapping[str, Any], Mapping[str, Any]], float | None]
     holds: Callable[[float], bool]
+    threshold: float | None = None
+    """The number the criterion compares with (e.g. 0 for "> 0"), for judging the margin against the spread."""
+    spread: Callable[[Mapping[str, Any], Mapping[str, Any]], float | None] | None = None
+    """The std of ``value`` over seeds/chips, where the run measures one (same units as ``value``)."""
 
     def evaluate(self, summary: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
+        """The claim, its number, spread and verdict: "holds", "holds, within the spread" (the margin to the
+        criterion is smaller than one std), "does not hold" or "not measured"."""
         try:
             number = self.value(summary, config)
         except (KeyError, TypeError, ValueError, ZeroDivisionError):
             number = None
-        verdict = "not measured" if number is None else ("holds" if self.holds(number) else "does not hold")
+        spread = None
+        if number is not None and self.spread is not None:
+            try:
+                spread = self.spread(summary, config)
+            except (KeyError, TypeError, ValueError, ZeroDivisionError):
+                spread = None
+        if number is None:
+            verdict = "not measured"
+        elif not self.holds(number):
+            verdict = "does not hold"
+        elif spread is not None and self.threshold is not None and abs(number - self.threshold) < spread:
+            verdict = "holds, within the spread"
+        else:
+            verdict = "holds"
         return {
             "claim": self.text,
             "quantity": self.quantity,
             "value": number,
+            "spread": spread,
             "criterion": self.criterion,
             "verdict": verdict,
         }
