@@ -69,6 +69,15 @@ def _d2d_margin(s: Mapping, c: Mapping) -> float | None:
     return recovered["d2d"] - max(recovered["rtn"], recovered["pink"])
 
 
+def _d2d_margin_spread(s: Mapping, c: Mapping) -> float | None:
+    """Std (points) of the margin: the two ablated conditions it compares, in quadrature."""
+    recovered, stds = lookup(s, "recovered_pts"), lookup(s, "test_accuracy_std")
+    if not isinstance(recovered, Mapping) or not isinstance(stds, Mapping):
+        return None
+    runner_up = "rtn" if recovered["rtn"] >= recovered["pink"] else "pink"
+    return 100.0 * (stds["full-no-d2d"] ** 2 + stds[f"full-no-{runner_up}"] ** 2) ** 0.5
+
+
 def _meta_gain(m: str):
     return lambda s, c: lookup(s, f"mean_gain_over_first_meta_pts.{m}")
 
@@ -289,6 +298,8 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
             "> 0",
             _d2d_margin,
             lambda v: v > 0,
+            threshold=0.0,
+            spread=_d2d_margin_spread,
         ),
     ),
     "meta-pmnist": (

@@ -163,6 +163,7 @@ def run(config: WeakResetBNNConfig, store: RunStore | None = None) -> Results:
         )
     summary = {
         "test_accuracy": summary_acc,
+        "test_accuracy_std": {r["condition"]: r["accuracy_std"] for r in rows},
         "seeds": config.seeds,
         "hidden": config.hidden,
         "dataset": config.dataset,
