@@ -38,10 +38,10 @@ def _format(value) -> str:
 
 
 def _overrides(config: Path | None, set_: list[str] | None, data_dir: Path | None) -> dict:
-    from .runner.config import _merge, parse_overrides, read_config_file
+    from .runner.config import merge_overrides, parse_overrides, read_config_file
 
     data = read_config_file(config) if config is not None else {}
-    data = _merge(data, parse_overrides(set_))
+    data = merge_overrides(data, parse_overrides(set_))
     if data_dir is not None:
         data["data_dir"] = str(data_dir)
     return data

@@ -225,6 +225,10 @@ def inference_energy_pj(
     """
     check_range("weights", weights, 1)
     check_range("macs", macs, weights)
+    if design in ("2T2R", "1T1R+ECC") and not rram_read > 0:
+        raise ValueError(
+            f"rram_read (array read energy per MAC, pJ) must be > 0 for the in-memory {design} design"
+        )
     popcount = macs * units.full_adder_energy_pj
     overhead = (memory.ecc_word_bits + memory.ecc_check_bits) / memory.ecc_word_bits
     words = math.ceil(macs / memory.ecc_word_bits)

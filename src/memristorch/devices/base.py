@@ -11,6 +11,7 @@ leave the devices exactly as they were.
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 
 import torch
@@ -23,8 +24,6 @@ def resolve_params(params_class, params, overrides: dict):
 
     An override naming no field of ``params_class`` raises ``ValueError`` listing the fields it has.
     """
-    import dataclasses
-
     if dataclasses.is_dataclass(params_class):
         known = {f.name for f in dataclasses.fields(params_class)}
         unknown = sorted(set(overrides) - known)

@@ -192,13 +192,13 @@ def train_bnn(
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=settings.epochs)
     model.train()
 
-    def step(index: torch.Tensor) -> float:
+    def step(index: torch.Tensor) -> torch.Tensor:
         optimizer.zero_grad(set_to_none=True)
         loss = F.cross_entropy(model(x[index]), y[index])
         loss.backward()
         optimizer.step()
         clip_hidden_weights(model)
-        return float(loss.detach()) * len(index)
+        return loss.detach().double() * len(index)
 
     losses = train_epochs(
         step,

@@ -82,7 +82,7 @@ def layer_shapes(network: nn.Module, input_shape: tuple[int, ...]) -> list[dict]
         if isinstance(m, (BinaryLinear, BinaryConv2d))
     ]
     network.eval()
-    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+    with torch.no_grad():
         network(torch.zeros(1, int(np.prod(input_shape))))
     for handle in handles:
         handle.remove()
@@ -129,16 +129,17 @@ def run(config: BNNSystemEnergyConfig, store: RunStore | None = None) -> Results
                 }
             )
     endurance = []
-    strong_energy = TwoT2RCell(device).energy_per_bit_j(strong)
+    pair = TwoT2RCell(device)
+    strong_energy = pair.energy_per_bit_j(strong)
     for label, condition in (("weak", weak), ("strong", strong)):
-        energy = TwoT2RCell(device).energy_per_bit_j(condition)
+        energy = pair.energy_per_bit_j(condition)
         endurance.append(
             {
                 "condition": label,
                 "compliance_current_a": condition.compliance_current_a,
                 "reset_voltage_v": condition.reset_voltage_v,
                 "programming_energy_per_bit_j": energy,
-                "ber_2t2r": TwoT2RCell(device).bit_error_rate(condition),
+                "ber_2t2r": pair.bit_error_rate(condition),
                 "ber_1t1r": OneT1RCell(device).bit_error_rate(condition),
                 "endurance_cycles": config.endurance_reference_cycles
                 * (strong_energy / energy) ** config.endurance_exponent,

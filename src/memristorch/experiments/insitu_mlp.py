@@ -145,16 +145,16 @@ def run(config: InSituMLPConfig, store: RunStore | None = None) -> Results:
 
     started = time.perf_counter()
 
-    def step(index: torch.Tensor) -> float:
+    def step(index: torch.Tensor) -> torch.Tensor:
         xb, yb = x_train[index], y_train[index]
-        insitu_loss = 0.0
+        insitu_loss = torch.zeros((), dtype=torch.float64)
         for model, opt in ((insitu_model, insitu_opt), (float_model, float_opt)):
             opt.zero_grad(set_to_none=True)
             loss = F.cross_entropy(model(xb), yb)
             loss.backward()
             opt.step()
             if model is insitu_model:
-                insitu_loss = float(loss.detach()) * len(index)
+                insitu_loss = loss.detach().double() * len(index)
         return insitu_loss
 
     def after_epoch(epoch: int, mean_loss: float) -> None:

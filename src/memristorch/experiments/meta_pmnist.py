@@ -238,12 +238,12 @@ def run_sequence(config: MetaPMNISTConfig, meta: float, tasks, data, store, prog
     for t in range(start_task, len(tasks)):
         current = tasks[t]
 
-        def step(index: torch.Tensor, current=current) -> float:
+        def step(index: torch.Tensor, current=current) -> torch.Tensor:
             optimizer.zero_grad(set_to_none=True)
             loss = F.cross_entropy(model(current["x"][index]), current["y"][index])
             loss.backward()
             optimizer.step()
-            return float(loss.detach()) * len(index)
+            return loss.detach().double() * len(index)
 
         def after_epoch(epoch: int, _loss: float, t=t) -> None:
             bn_now = _bn_affine(model)

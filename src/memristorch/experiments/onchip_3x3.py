@@ -41,7 +41,7 @@ from ..devices.base import DeviceModel
 from ..runner.config import StudyConfig
 from ..runner.progress import progress_bar
 from ..runner.seeds import derive_seed, stream
-from ..runner.stats import mean_std as _mean_std
+from ..runner.stats import mean_std
 from ..runner.store import Results, RunStore
 from ..runner.study import store_for
 from ..tiles.programming import VerifyConfig
@@ -418,7 +418,7 @@ def materials(study: _Study, advance) -> list[dict]:
                 advance()
             row = {"material": name, "reset": reset}
             for key in ("accuracy", "time_s", "energy_j", "device_energy_j", "pulses", "converged_fraction"):
-                row[key], row[f"{key}_std"] = _mean_std([r[key] for r in per_seed])
+                row[key], row[f"{key}_std"] = mean_std([r[key] for r in per_seed])
             row["devices"] = per_seed[0]["devices"]
             rows.append(row)
     return rows
@@ -447,7 +447,7 @@ def sweep(study: _Study, part: str, advance) -> list[dict]:
         for i, train_noise in enumerate(series):
             values = [evaluate(level, s, train_noise) for s in study.seeds]
             suffix = "" if i == 0 else "_untrained_noise"
-            row[f"accuracy{suffix}"], row[f"accuracy{suffix}_std"] = _mean_std(values)
+            row[f"accuracy{suffix}"], row[f"accuracy{suffix}_std"] = mean_std(values)
         advance()
         rows.append(row)
     return rows
@@ -503,7 +503,7 @@ def retraining(study: _Study, advance) -> list[dict]:
             ("retrain_time_s", time_s),
             ("retrain_energy_j", energy_j),
         ):
-            row[key], row[f"{key}_std"] = _mean_std(values)
+            row[key], row[f"{key}_std"] = mean_std(values)
         rows.append(row)
     return rows
 
@@ -653,10 +653,10 @@ def run(config: OnChip3x3Config, store: RunStore | None = None) -> Results:
     figures: dict = {}
     calibration = None
     summary_extra = {
-        "software_clean_accuracy": _mean_std(
+        "software_clean_accuracy": mean_std(
             [study.accuracy(study.trained(config.train_noise, s), s, 0.0) for s in study.seeds]
         )[0],
-        "software_noisy_accuracy": _mean_std(
+        "software_noisy_accuracy": mean_std(
             [study.accuracy(study.trained(config.train_noise, s), s) for s in study.seeds]
         )[0],
     }

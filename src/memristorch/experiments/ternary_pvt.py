@@ -164,23 +164,22 @@ def run(config: TernaryPVTConfig, store: RunStore | None = None) -> Results:
                     "accuracy_loss_pts": 100 * (clean_mean - mean),
                 }
             )
+    # the grid point at the nominal supply and temperature, if the grid holds it (else no nominal rates)
+    nominal = next(
+        (
+            r
+            for r in rows
+            if r["window"] == "self-timed"
+            and r["supply_v"] == config.nominal_supply_v
+            and r["temperature_k"] == config.nominal_temperature_k
+        ),
+        None,
+    )
     summary = {
         "error_free_accuracy": clean_mean,
         "error_free_accuracy_std": clean_std,
         "seeds": config.seeds,
-        "nominal_error_rates": {
-            k: next(
-                r[k]
-                for r in rows
-                if r["window"] == "self-timed"
-                and r["supply_v"] == config.nominal_supply_v
-                and r["temperature_k"] == config.nominal_temperature_k
-            )
-            for k in ERROR_TYPES
-        }
-        if config.nominal_supply_v in config.supplies_v
-        and config.nominal_temperature_k in config.temperatures_k
-        else None,
+        "nominal_error_rates": None if nominal is None else {k: nominal[k] for k in ERROR_TYPES},
     }
     for name in grids:
         mine = [r for r in rows if r["window"] == name]

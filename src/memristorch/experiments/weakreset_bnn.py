@@ -71,19 +71,22 @@ def build_device_bnn(n_in: int, hidden: int, n_out: int, device: WeakResetRRAM, 
     )
 
 
-def train_device_bnn(model, x, y, config: WeakResetBNNConfig, seed: int, progress=None, task=None) -> None:
+def train_device_bnn(
+    model, x, y, config: WeakResetBNNConfig, seed: int, progress=None, task=None
+) -> list[float]:
+    """Pulse Adam with the device in the loop; returns the loss per epoch."""
     optimizer = PulseAdam(model.parameters(), lr=config.pulse_gain, software_lr=config.software_lr)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=7, gamma=0.5)  # the authors' schedule
     model.train()
 
-    def step(index: torch.Tensor) -> float:
+    def step(index: torch.Tensor) -> torch.Tensor:
         optimizer.zero_grad(set_to_none=True)
         loss = F.cross_entropy(model(x[index]), y[index])
         loss.backward()
         optimizer.step()
-        return float(loss.detach()) * len(index)
+        return loss.detach().double() * len(index)
 
-    train_epochs(
+    losses = train_epochs(
         step,
         len(y),
         epochs=config.epochs,
@@ -94,6 +97,7 @@ def train_device_bnn(model, x, y, config: WeakResetBNNConfig, seed: int, progres
         after_epoch=lambda epoch, loss: scheduler.step(),
     )
     model.eval()
+    return losses
 
 
 def run(config: WeakResetBNNConfig, store: RunStore | None = None) -> Results:
@@ -141,7 +145,7 @@ def run(config: WeakResetBNNConfig, store: RunStore | None = None) -> Results:
                         lambda s=seed, d=device: build_device_bnn(
                             data.n_features, config.hidden, data.n_classes, d, s, config.max_pulses
                         ),
-                        lambda m, s=seed: train_device_bnn(m, x, y, config, s, progress, task) or [],
+                        lambda m, s=seed: train_device_bnn(m, x, y, config, s, progress, task),
                     )
                     pulses[name].append(
                         sum(m.array.pulses_total for m in model if isinstance(m, WeakResetBinaryLinear))

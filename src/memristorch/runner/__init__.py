@@ -3,7 +3,7 @@
 from .config import StudyConfig, describe_config, load_config, parse_overrides
 from .seeds import derive_seed, stream
 from .stats import mean_std
-from .store import Results, RunStore, default_run_dir, save_results, write_csv
+from .store import Results, RunStore, default_run_dir, write_csv
 from .study import Experiment, execute
 
 __all__ = [
@@ -18,7 +18,6 @@ __all__ = [
     "load_config",
     "mean_std",
     "parse_overrides",
-    "save_results",
     "stream",
     "write_csv",
 ]

@@ -8,7 +8,6 @@ Overrides may be dotted (``device_overrides.read_noise_std=0.02``) and their val
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
 
@@ -33,7 +32,7 @@ class StudyConfig(BaseModel):
     """Base seed; every random stream of the run is derived from it and its purpose (``runner.seeds``)."""
 
 
-def _set_dotted(target: dict[str, Any], key: str, value: Any) -> None:
+def set_dotted(target: dict[str, Any], key: str, value: Any) -> None:
     parts = key.split(".")
     if any(not p for p in parts):
         raise ValueError(f"override key {key!r} has an empty part; write a.b=value")
@@ -47,17 +46,17 @@ def _set_dotted(target: dict[str, Any], key: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+def merge_overrides(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge_overrides(merged[key], value)
         else:
             merged[key] = value
     return merged
 
 
-def _yaml(text: str, where: str) -> Any:
+def parse_yaml(text: str, where: str) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -75,7 +74,7 @@ def parse_overrides(items: list[str] | None) -> dict[str, Any]:
         key = key.strip()
         if not key:
             raise ValueError(f"override {item!r} names no field")
-        _set_dotted(result, key, _yaml(value, f"the value of override {key}"))
+        set_dotted(result, key, parse_yaml(value, f"the value of override {key}"))
     return result
 
 
@@ -90,7 +89,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         raise ValueError(f"--config {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ValueError(f"--config {path} cannot be read ({error})") from None
-    loaded = _yaml(text, f"config file {path}")
+    loaded = parse_yaml(text, f"config file {path}")
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
@@ -135,11 +134,11 @@ def format_validation_error(cls: type[BaseModel], error: ValidationError) -> str
     seen = set()
     for e in error.errors():
         loc = tuple(e["loc"])
-        # a union reports one error per member; the first names the problem well enough
-        key = tuple(p for p in loc if isinstance(p, (int, str)) and p in loc[:2]) or loc
-        if (key, e["type"]) in seen:
+        # a union reports one error per member (under the same field, or field and entry); the first names it
+        key = (loc[:2], e["type"])
+        if key in seen:
             continue
-        seen.add((key, e["type"]))
+        seen.add(key)
         name = ".".join(str(p) for p in loc) or "<config>"
         if e["type"] == "extra_forbidden":
             valid = ", ".join(sorted(cls.model_fields)) if len(loc) == 1 else ""
@@ -157,7 +156,7 @@ def format_validation_error(cls: type[BaseModel], error: ValidationError) -> str
 def load_config(cls: type[C], path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> C:
     """Build ``cls`` from a YAML file (optional) with ``overrides`` on top; errors name the offending field."""
     data: dict[str, Any] = read_config_file(path) if path is not None else {}
-    data = _merge(data, overrides or {})
+    data = merge_overrides(data, overrides or {})
     try:
         return cls.model_validate(data)
     except ValidationError as error:
@@ -203,28 +202,18 @@ def describe_field(cls: type[BaseModel], name: str) -> dict[str, str]:
     info = cls.model_fields[name]
     type_text = _type_text(info.annotation)
     bounds = _bounds(info.metadata)
-    allowed = bounds
-    if get_origin(info.annotation) is not None and "Literal" in str(get_origin(info.annotation)):
+    if "Literal" in str(info.annotation) or (not bounds and "[" in type_text):
         allowed = type_text
-    elif "Literal" in str(info.annotation):
-        allowed = type_text
-    elif not allowed and "[" in type_text:
-        allowed = type_text
+    elif bounds:
+        allowed = bounds
+    else:
+        allowed = "" if type_text in ("str", "bool") else "any"
     if info.default_factory is not None:
         default: Any = info.default_factory()
     elif info.default is PydanticUndefined:
         default = "(required)"
     else:
         default = info.default
-    if (
-        not allowed
-        and "Literal" not in type_text
-        and "[" not in type_text
-        and type_text not in ("str", "bool")
-    ):
-        allowed = "any"
-    if isinstance(default, float) and not math.isfinite(default):
-        default = str(default)
     return {
         "field": name,
         "type": type_text,

@@ -64,11 +64,12 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def _cell(value: str) -> str:
+    """A CSV cell for display: integers as they are, other numbers to 4 significant digits, text unchanged."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         return value
-    return f"{number:.4g}" if value not in ("", None) and not value.isdigit() else value
+    return value if value.lstrip("-").isdigit() else f"{number:.4g}"
 
 
 class _Page:

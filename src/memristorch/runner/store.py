@@ -422,11 +422,3 @@ def read_results(run_dir: str | Path) -> dict:
         return json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as error:
         raise ValueError(f"{path} cannot be read ({error})") from None
-
-
-def save_results(run_dir: Path, experiment: str, config: Mapping[str, Any], results: Results) -> Path:
-    """Write a finished run's results into ``run_dir`` (opened with ``overwrite``: for scripts and tests)."""
-    store = RunStore(run_dir, experiment, config, overwrite=True)
-    path = store.write_results(results)
-    assert path is not None
-    return path

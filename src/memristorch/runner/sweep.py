@@ -14,6 +14,7 @@ import json
 import math
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -22,10 +23,9 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from .config import _merge, _yaml, load_config
+from .config import load_config, merge_overrides, parse_yaml, set_dotted
 from .stats import mean_std
 from .store import (
-    MANIFEST,
     RESULTS,
     atomic_write_text,
     dumps_strict,
@@ -53,22 +53,11 @@ def parse_grid(items: Sequence[str] | None) -> dict[str, list[Any]]:
             raise ValueError(f"--grid {item!r} names no field")
         if key in grid:
             raise ValueError(f"--grid names {key!r} twice")
-        values = _yaml(f"[{text}]", f"the values of --grid {key}")
+        values = parse_yaml(f"[{text}]", f"the values of --grid {key}")
         if not isinstance(values, list) or not values:
             raise ValueError(f"--grid {key} needs at least one value, got {text!r}")
         grid[key] = values
     return grid
-
-
-def _dotted(data: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
-    node: dict[str, Any] = {}
-    cursor = node
-    parts = key.split(".")
-    for part in parts[:-1]:
-        cursor[part] = {}
-        cursor = cursor[part]
-    cursor[parts[-1]] = value
-    return _merge(data, node)
 
 
 def _slug(value: Any) -> str:
@@ -99,9 +88,10 @@ def plan_points(
     for values in itertools.product(*(grid[k] for k in keys)):
         settings = dict(zip(keys, values, strict=True))
         for seed in seeds:
-            data = dict(base)
+            swept: dict[str, Any] = {}
             for key, value in settings.items():
-                data = _dotted(data, key, value)
+                set_dotted(swept, key, value)
+            data = merge_overrides(dict(base), swept)
             data["seed"] = seed
             try:
                 config = load_config(config_class, overrides=data)
@@ -324,20 +314,14 @@ def run_sweep(
     elif out.exists() and any(out.iterdir()) and not overwrite:
         raise ValueError(f"{out} is not empty and holds no sweep; name a new folder or pass --overwrite")
     if overwrite and out.exists():
-        import shutil
-
         shutil.rmtree(out / "points", ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(manifest_path, dumps_strict(document))
 
     threads = _threads_per_point(jobs)
     summaries: dict[str, dict] = {}
-    tasks = []
-    for point in points:
-        folder = out / "points" / point.name
-        if not resume and folder.exists() and (folder / MANIFEST).exists() and not overwrite:
-            raise ValueError(f"{folder} already exists; pass --resume to continue the sweep")
-        tasks.append((point.name, experiment, point.config, str(folder)))
+    # (a folder holding points but no sweep.json was refused above unless resuming or overwriting)
+    tasks = [(p.name, experiment, p.config, str(out / "points" / p.name)) for p in points]
 
     started = time.perf_counter()
     bar = None

@@ -2,7 +2,8 @@
 
 Each epoch draws one permutation of the training samples from the run's batch-order stream and walks it in
 minibatches; ``step(index)`` does the study's forward, backward and optimizer step for those sample indices and
-returns the summed loss. Batches smaller than ``min_batch`` (batch-norm needs two samples) are skipped.
+returns the summed loss (a float64 tensor, added up on the device: no host sync per step). Batches smaller than
+``min_batch`` (batch-norm needs two samples) are skipped.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from .._validation import check_range
 
 
 def train_epochs(
-    step: Callable[[torch.Tensor], float],
+    step: Callable[[torch.Tensor], torch.Tensor | float],
     n_samples: int,
     *,
     epochs: int,
@@ -47,10 +48,10 @@ def train_epochs(
             index = order[i : i + batch_size]
             if len(index) < min_batch:
                 continue
-            total += float(step(index))
+            total = total + step(index)
             if after_batch is not None:
                 after_batch()
-        mean_loss = total / n_samples
+        mean_loss = float(total) / n_samples
         losses.append(mean_loss)
         if after_epoch is not None:
             after_epoch(epoch, mean_loss)
