@@ -38,6 +38,8 @@ def test_energy_model_per_design():
     assert sram["ecc"] == math.ceil(1000 / 64) * memory.ecc_decode_pj_per_word
     with pytest.raises(ValueError, match="design must be one of"):
         inference_energy_pj(1000, 5000, "HBM", memory, units)
+    with pytest.raises(ValueError, match="rram_read"):  # an in-memory design with no array read energy
+        inference_energy_pj(1000, 5000, "2T2R", memory, units)
     with pytest.raises(ValueError, match="macs"):
         inference_energy_pj(1000, 10, "2T2R", memory, units, read)
 
