@@ -176,3 +176,17 @@ def curves_xy(
     ax.grid(alpha=0.3)
     _legend(ax, len(ys))
     return fig
+
+
+def memory_accuracy(points: Mapping[str, Sequence[tuple[float, float, float]]], y_label: str):
+    """Score against memory (bits, log axis): one series per label of (bits, mean, std) points, with error bars."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for label, series in points.items():
+        bits, mean, std = (np.asarray(v, dtype=float) for v in zip(*series, strict=True))
+        ax.errorbar(bits, mean, yerr=std, marker="o", markersize=4, capsize=3, label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("memory (bits)")
+    ax.set_ylabel(y_label)
+    ax.grid(alpha=0.3)
+    _legend(ax, len(points))
+    return fig

@@ -81,6 +81,17 @@ def data_dir(explicit: str | os.PathLike | None = None) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def cache_dir(name: str) -> Path:
+    """Where decoded arrays of data set ``name`` are cached: ``$MEMRISTORCH_CACHE/<name>`` (default ~/.cache)."""
+    return Path(os.environ.get(CACHE_ENV, Path.home() / ".cache" / "memristorch")).expanduser() / name
+
+
+def missing_data(name: str, folder: Path | None, where_to_get: str) -> FileNotFoundError:
+    """The one error for a data set that is not where the data setting points."""
+    looked = str(folder) if folder is not None else f"nowhere (neither --data-dir nor {DATA_ENV} is set)"
+    return FileNotFoundError(f"data set {name!r} not found; looked in {looked}. Get it from {where_to_get}.")
+
+
 def _idx_folder(name: str, explicit: str | os.PathLike | None) -> Path:
     root = data_dir(explicit)
     candidates = [root / name] if root is not None else []
@@ -144,13 +155,8 @@ def _load_cifar10(explicit) -> Dataset:
     root = data_dir(explicit)
     folder = root / "cifar10-jpeg" if root is not None else None
     if folder is None or not all((folder / f"{s}.zip").is_file() for s in ("train", "test")):
-        looked = str(folder) if folder is not None else f"nowhere (neither --data-dir nor {DATA_ENV} is set)"
-        raise FileNotFoundError(
-            f"data set 'cifar10' not found; looked in {looked}. Get it from {_WHERE_TO_GET['cifar10']}."
-        )
-    cache = (
-        Path(os.environ.get(CACHE_ENV, Path.home() / ".cache" / "memristorch")).expanduser() / "cifar10-jpeg"
-    )
+        raise missing_data("cifar10", folder, _WHERE_TO_GET["cifar10"])
+    cache = cache_dir("cifar10-jpeg")
     splits = {}
     for split in ("train", "test"):
         zip_path = folder / f"{split}.zip"

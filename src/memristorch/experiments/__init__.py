@@ -19,6 +19,7 @@ from . import (
     weakreset_bnn,
     weakreset_stats,
 )
+from .biomedical import ecg as biomedical_ecg
 from .claims import CLAIMS
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -89,6 +90,12 @@ EXPERIMENTS: dict[str, Experiment] = {
             "BNN with weak-RESET RRAM pairs as weights (pulse Adam), each device imperfection removed in turn",
             weakreset_bnn.WeakResetBNNConfig,
             weakreset_bnn.run,
+        ),
+        Experiment(
+            "ecg-bnn",
+            "Binarized 1D CNNs for MIT-BIH beats (inter-patient DS1 → DS2): float vs classifier-only vs full BNN, memory, 2T2R chip",
+            biomedical_ecg.ECGBNNConfig,
+            biomedical_ecg.run,
         ),
         Experiment(
             "meta-pmnist",
