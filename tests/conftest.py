@@ -20,6 +20,14 @@ def require_dataset(name: str):
         _missing(str(error))
 
 
+def require_files(loader):
+    """Call ``loader()`` (a data loader of memristorch.data); a FileNotFoundError is a missing data set."""
+    try:
+        return loader()
+    except FileNotFoundError as error:
+        _missing(str(error))
+
+
 def require_ngspice() -> None:
     from memristorch.spice import ngspice_available
     from memristorch.spice.ngspice import NGSPICE_MISSING

@@ -20,6 +20,7 @@ from . import (
     weakreset_stats,
 )
 from .biomedical import ecg as biomedical_ecg
+from .biomedical import eeg as biomedical_eeg
 from .claims import CLAIMS
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -96,6 +97,12 @@ EXPERIMENTS: dict[str, Experiment] = {
             "Binarized 1D CNNs for MIT-BIH beats (inter-patient DS1 → DS2): float vs classifier-only vs full BNN, memory, 2T2R chip",
             biomedical_ecg.ECGBNNConfig,
             biomedical_ecg.run,
+        ),
+        Experiment(
+            "eeg-bnn",
+            "Binarized 1D CNNs for Bonn EEG seizure detection (split by segment): A vs E, ABCD vs E, five classes; 2T2R chip",
+            biomedical_eeg.EEGBNNConfig,
+            biomedical_eeg.run,
         ),
         Experiment(
             "meta-pmnist",

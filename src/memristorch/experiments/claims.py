@@ -82,7 +82,138 @@ def _meta_gain(m: str):
     return lambda s, c: lookup(s, f"mean_gain_over_first_meta_pts.{m}")
 
 
+def _net(prefix: str, network: str, metric: str, stat: str = "mean"):
+    return lambda s, c: lookup(s, f"{prefix}networks.{network}.{metric}.{stat}")
+
+
+def _net_gap(prefix: str, a: str, b: str, metric: str):
+    """``100·(a − b)`` of a metric's means, and the quadrature std of that difference (points)."""
+    value = lambda s, c: _pts(_net(prefix, a, metric)(s, c), _net(prefix, b, metric)(s, c))  # noqa: E731
+    spread = _spread(f"{prefix}networks.{a}.{metric}.std", f"{prefix}networks.{b}.{metric}.std")
+    return value, spread
+
+
+def _widest(c: Mapping) -> str:
+    return f"x{max(c.get('widths') or [1])}"
+
+
+def _widening_recovery(prefix: str, metric: str):
+    def value(s: Mapping, c: Mapping) -> float | None:
+        return _pts(
+            _net(prefix, f"full-binary-{_widest(c)}", metric)(s, c),
+            _net(prefix, "full-binary-x1", metric)(s, c),
+        )
+
+    def spread(s: Mapping, c: Mapping) -> float | None:
+        return _spread(
+            f"{prefix}networks.full-binary-{_widest(c)}.{metric}.std",
+            f"{prefix}networks.full-binary-x1.{metric}.std",
+        )(s, c)
+
+    return value, spread
+
+
+def _widest_binary_memory_share(prefix: str):
+    def value(s: Mapping, c: Mapping) -> float | None:
+        return _ratio(
+            lookup(s, f"{prefix}networks.full-binary-{_widest(c)}.memory_bits"),
+            lookup(s, f"{prefix}networks.float-x1.memory_bits"),
+        )
+
+    return value
+
+
+def _biosignal_claims(prefix: str, metric: str, label: str) -> tuple[Claim, ...]:
+    classifier_gap, classifier_spread = _net_gap(prefix, "float-x1", "classifier-binary-x1", metric)
+    full_gap, full_spread = _net_gap(prefix, "float-x1", "full-binary-x1", metric)
+    recovery, recovery_spread = _widening_recovery(prefix, metric)
+    return (
+        Claim(
+            "Binarizing only the classifier keeps the score close to float (Penkovsky et al. 2020)",
+            f"float − classifier-binary {label} at ×1 (points)",
+            "< 2",
+            classifier_gap,
+            lambda v: v < 2,
+            threshold=2.0,
+            spread=classifier_spread,
+        ),
+        Claim(
+            "… with a large memory cut",
+            "classifier-binary memory / float memory at ×1",
+            "< 0.5",
+            lambda s, c: _ratio(
+                lookup(s, f"{prefix}networks.classifier-binary-x1.memory_bits"),
+                lookup(s, f"{prefix}networks.float-x1.memory_bits"),
+            ),
+            lambda v: v < 0.5,
+        ),
+        Claim(
+            "Full binarization loses at ×1",
+            f"float − full-binary {label} at ×1 (points)",
+            "> 0",
+            full_gap,
+            lambda v: v > 0,
+            threshold=0.0,
+            spread=full_spread,
+        ),
+        Claim(
+            "Widening the fully binarized network recovers part of the loss",
+            f"full-binary {label}, widest − ×1 (points)",
+            "> 0",
+            recovery,
+            lambda v: v > 0,
+            threshold=0.0,
+            spread=recovery_spread,
+        ),
+        Claim(
+            "… while using less memory than the float network",
+            "widest full-binary memory / float ×1 memory",
+            "< 1",
+            _widest_binary_memory_share(prefix),
+            lambda v: v < 1,
+        ),
+        Claim(
+            "The binarized network tolerates the bit errors of low-energy 2T2R programming (no ECC)",
+            "programming-energy saving of the weakest condition within the tolerance, full-binary ×1 (×)",
+            "> 2",
+            lambda s, c: lookup(s, f"{prefix}chip.full-binary-x1.energy_saving_vs_strongest"),
+            lambda v: v > 2,
+        ),
+    )
+
+
 CLAIMS: dict[str, tuple[Claim, ...]] = {
+    "ecg-bnn": (
+        Claim(
+            "A float 1D CNN with RR features reaches the inter-patient floor (DS1 → DS2)",
+            "float ×1 overall accuracy on DS2",
+            "≥ 0.85",
+            _net("", "float-x1", "accuracy"),
+            lambda v: v >= 0.85,
+            threshold=0.85,
+            spread=_net("", "float-x1", "accuracy", "std"),
+        ),
+        *_biosignal_claims("", "macro_f1_NSVF", "macro-F1 (N, S, V, F)"),
+        Claim(
+            "In MobileNet V1 the classifier holds only about a quarter of the weights (Penkovsky et al. 2020)",
+            "MobileNet V1 classifier share of parameters",
+            "0.2 – 0.3",
+            _get("mobilenet_v1.classifier_parameter_share"),
+            lambda v: 0.2 <= v <= 0.3,
+        ),
+    ),
+    "eeg-bnn": (
+        Claim(
+            "A vs E is nearly solved by a small float CNN",
+            "float ×1 A vs E segment accuracy",
+            "≥ 0.98",
+            _net("A-E.", "float-x1", "segment_accuracy"),
+            lambda v: v >= 0.98,
+            threshold=0.98,
+            spread=_net("A-E.", "float-x1", "segment_accuracy", "std"),
+        ),
+        *_biosignal_claims("A-B-C-D-E.", "segment_accuracy", "five-class segment accuracy"),
+    ),
     "onchip-3x3": (
         Claim(
             "Chromium devices program fastest of W, Cr and C (Eslami et al. 2024)",

@@ -9,7 +9,7 @@ as a ``rr_levels``-bit thermometer of ±1 (so that a binary classifier weighs th
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import torch
 from pydantic import Field
@@ -31,6 +31,7 @@ from .study import (
 )
 
 HEADLINE = "macro_f1_NSVF"
+Record = Annotated[int, Field(ge=100, le=234)]
 
 
 class ECGBNNConfig(BiosignalStudy):
@@ -59,9 +60,9 @@ class ECGBNNConfig(BiosignalStudy):
     class_weight_power: float = Field(0.25, ge=0, le=1)
     """Loss weight per class ∝ (1/n_class)^power: 0.25 chosen on DS1 training loss behaviour and the N/V floor
     (1.0, fully balanced, trades N sensitivity for F/Q false positives across patients)."""
-    train_records: list[int] = Field(default_factory=lambda: list(DS1), min_length=1, max_length=48)
+    train_records: list[Record] = Field(default_factory=lambda: list(DS1), min_length=1, max_length=48)
     """Training records (default DS1 of de Chazal et al. 2004)."""
-    test_records: list[int] = Field(default_factory=lambda: list(DS2), min_length=1, max_length=48)
+    test_records: list[Record] = Field(default_factory=lambda: list(DS2), min_length=1, max_length=48)
     """Test records (default DS2)."""
 
 
