@@ -6,6 +6,7 @@ import pytest
 
 from memristorch.costs import MemoryCosts, UnitCosts, inference_energy_pj, rram_read_pj
 from memristorch.experiments import get_experiment
+from memristorch.experiments.biomedical.networks import BiosignalCNN
 from memristorch.experiments.bnn_common import build_bnn, build_conv_bnn
 from memristorch.experiments.bnn_system_energy import layer_shapes
 from memristorch.runner import load_config
@@ -22,6 +23,10 @@ def test_layer_shapes_count_weights_and_macs_of_the_real_networks():
     assert conv[1]["macs"] == 32 * 32 * 9 * 32 * 32  # the pool follows the second conv, after its output
     assert conv[2]["macs"] == 32 * 64 * 9 * 16 * 16
     assert conv[-1]["macs"] == conv[-1]["weights"] == 256 * 10
+    # the ×1 fully binarized ECG CNN: 1D convs slide over 126, 63 and 31 positions; 480 features + 64 RR code bits
+    ecg = layer_shapes(BiosignalCNN("full-binary", 126, 5, [8, 16, 32], [7, 5, 5], 32, 64), (1, 126))
+    assert [r["weights"] for r in ecg] == [8 * 7, 16 * 8 * 5, 32 * 16 * 5, (32 * 15 + 64) * 32, 32 * 5]
+    assert [r["macs"] for r in ecg[:3]] == [8 * 7 * 126, 16 * 8 * 5 * 63, 32 * 16 * 5 * 31]
 
 
 def test_energy_model_per_design():

@@ -5,7 +5,7 @@ The 2T2R study (Hirtzlin et al., Frontiers in Neuroscience 2020) argues that a B
 SRAM/DRAM storage or single-device (1T1R) RRAM would need one. Here, for the MNIST MLP and the reduced CIFAR-10 VGG
 BNN of the other studies (layer shapes from the real modules; no training), :func:`memristorch.costs.inference_energy_pj`
 gives the energy of one inference in four designs: 2T2R in memory (every MAC reads its pair), 1T1R in memory with
-SECDED, and SRAM or DRAM holding the weights with SECDED, the XNOR and popcount in logic. RRAM reads use the
+SECDED, and SRAM or DRAM holding the weights with SECDED (and the same for the ×1 fully binarized ECG CNN), the XNOR and popcount in logic. RRAM reads use the
 resistances of the programming condition. Weak programming also wears devices less: endurance follows the stated
 model N = N_ref · (E_ref / E)^γ in the programming energy per bit E (placeholder — calibrate).
 """
@@ -24,23 +24,26 @@ from torch import nn
 from ..cells.binary_rram import OneT1RCell, TwoT2RCell
 from ..costs import MemoryCosts, UnitCosts, inference_energy_pj, rram_read_pj, with_overrides
 from ..devices.binary_rram import BinaryRRAM, ProgrammingCondition
-from ..nn.binary import BinaryConv2d, BinaryLinear
+from ..nn.binary import BinaryConv1d, BinaryConv2d, BinaryLinear
 from ..runner.config import StudyConfig
 from ..runner.store import Results, RunStore
 from ..runner.study import store_for
+from .biomedical.ecg import ECGBNNConfig
+from .biomedical.networks import BiosignalCNN
 from .bnn_common import Width, build_bnn, build_conv_bnn
 
 DESIGNS = ("2T2R", "1T1R+ECC", "SRAM+ECC", "DRAM+ECC")
-NETWORKS = {"mnist-mlp": (1, 28, 28), "cifar10-vgg": (3, 32, 32)}
+NETWORKS = {"mnist-mlp": (1, 28, 28), "cifar10-vgg": (3, 32, 32), "ecg-cnn": (1, 126)}
 
 
 class BNNSystemEnergyConfig(StudyConfig):
     """Configuration of ``bnn-system-energy`` (seconds: no training)."""
 
-    networks: list[Literal["mnist-mlp", "cifar10-vgg"]] = Field(
-        default_factory=lambda: ["mnist-mlp", "cifar10-vgg"], min_length=1
+    networks: list[Literal["mnist-mlp", "cifar10-vgg", "ecg-cnn"]] = Field(
+        default_factory=lambda: ["mnist-mlp", "cifar10-vgg", "ecg-cnn"], min_length=1
     )
-    """The BNNs: the 784-1024-1024-10 MLP of ``bnn-ber`` and the reduced-width CIFAR-10 VGG BNN."""
+    """The BNNs: the 784-1024-1024-10 MLP of ``bnn-ber``, the reduced-width CIFAR-10 VGG BNN, and the fully
+    binarized ×1 1D CNN of ``ecg-bnn`` (126-sample beat, 64 RR code bits)."""
     mlp_hidden: list[Width] = Field(default_factory=lambda: [1024, 1024], min_length=1, max_length=16)
     """Hidden widths of the MNIST MLP."""
     conv_channels: list[Width] = Field(
@@ -73,17 +76,25 @@ def layer_shapes(network: nn.Module, input_shape: tuple[int, ...]) -> list[dict]
 
     def hook(module, _inputs, output):
         weights = module.weight.numel()
-        positions = output.shape[-1] * output.shape[-2] if isinstance(module, BinaryConv2d) else 1
+        if isinstance(module, BinaryConv2d):
+            positions = output.shape[-1] * output.shape[-2]
+        elif isinstance(module, BinaryConv1d):
+            positions = output.shape[-1]
+        else:
+            positions = 1
         rows.append({"layer": type(module).__name__, "weights": weights, "macs": weights * positions})
 
     handles = [
         m.register_forward_hook(hook)
         for m in network.modules()
-        if isinstance(m, (BinaryLinear, BinaryConv2d))
+        if isinstance(m, (BinaryLinear, BinaryConv1d, BinaryConv2d))
     ]
     network.eval()
+    inputs = [torch.zeros(1, int(np.prod(input_shape)))]
+    if isinstance(network, BiosignalCNN) and network.n_extra:
+        inputs.append(torch.zeros(1, network.n_extra))
     with torch.no_grad():
-        network(torch.zeros(1, int(np.prod(input_shape))))
+        network(*inputs)
     for handle in handles:
         handle.remove()
     return rows
@@ -93,6 +104,12 @@ def _network(name: str, config: BNNSystemEnergyConfig) -> nn.Module:
     with torch.random.fork_rng(devices=[]):
         if name == "mnist-mlp":
             return build_bnn(784, config.mlp_hidden, 10)
+        if name == "ecg-cnn":
+            ecg = ECGBNNConfig()
+            n_extra = 4 * ecg.rr_levels
+            return BiosignalCNN(
+                "full-binary", NETWORKS[name][1], 5, ecg.channels, ecg.kernels, ecg.hidden, n_extra
+            )
         return build_conv_bnn(NETWORKS[name], config.conv_channels, config.conv_fc, 10)
 
 
