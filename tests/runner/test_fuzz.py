@@ -25,6 +25,18 @@ OUTCOMES: list[int] = []
 SUBSETS = {"train_subset": 128, "test_subset": 64}
 TINY_BNN = {"dataset": "digits", "hidden": [8], "epochs": 1, "batch_size": 32, **SUBSETS}
 TINY_META = {"train_per_task": 100, "test_per_task": 50, "hidden": [8], "epochs_per_task": 1, "metas": [0.0]}
+TINY_BIOSIGNAL = {
+    "variants": ["float"],
+    "widths": [1],
+    "replicates": 1,
+    "epochs": 1,
+    "channels": [2],
+    "kernels": [3],
+    "hidden": 2,
+    "conditions": 2,
+    "iid_bers": [],
+    "chip_draws": 1,
+}
 TINY = {
     "insitu-mlp": {"epochs": 1, "hidden": [8], "train_subset": 64, "batch_size": 32},
     "onchip-3x3": {
@@ -67,6 +79,13 @@ TINY = {
         "importance_flips": 10,
     },
     "meta-mnist-fmnist": TINY_META,
+    "ecg-bnn": {
+        **TINY_BIOSIGNAL,
+        "train_records": [101],
+        "test_records": [100],
+        "rr_levels": 2,
+    },
+    "eeg-bnn": {**TINY_BIOSIGNAL, "tasks": ["A-E"], "window": 4097, "stride": 4097},
     "meta-stream": {**TINY_META, "dataset": "digits", "tasks": 2},
 }
 HOSTILE = [
@@ -101,6 +120,15 @@ SIZES = (
     "seeds",
     "threads",
     "draws",
+    "replicates",
+    "widths",
+    "channels",
+    "hidden",
+    "conditions",
+    "records",
+    "window",
+    "stride",
+    "rr_levels",
 )
 
 
