@@ -18,6 +18,7 @@ import torch
 from pydantic import Field
 
 from ...data.eeg import cut_windows, load_bonn, lowpass, split_segments
+from ...runner.progress import progress_bar
 from ...runner.store import Results, RunStore
 from ...runner.study import store_for
 from .metrics import confusion_matrix, scores
@@ -27,7 +28,6 @@ from .study import (
     chip_figure,
     chip_summary,
     memory_figure,
-    progress_bar,
     run_task,
     training_steps,
 )

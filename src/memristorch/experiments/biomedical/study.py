@@ -21,7 +21,6 @@ from ...cells.binary_rram import TwoT2RCell
 from ...devices.binary_rram import BinaryRRAM
 from ...nn.memory import total_bits
 from ...runner.config import StudyConfig
-from ...runner.progress import progress_bar
 from ...runner.seeds import derive_seed
 from ...runner.stats import describe, mean_std
 from ...runner.store import RunStore
@@ -274,14 +273,3 @@ def training_steps(config: BiosignalStudy, tasks: list[Task]) -> int:
         n = len(task.widths or config.widths) * len(task.variants or config.variants) * config.replicates
         total += n * config.epochs * batches_per_epoch(len(task.y_train), config.batch_size, min_batch=2)
     return total
-
-
-__all__ = [
-    "BiosignalStudy",
-    "Task",
-    "chip_figure",
-    "chip_summary",
-    "memory_figure",
-    "progress_bar",
-    "run_task",
-]
