@@ -97,7 +97,6 @@ AAMI_GROUPS = {
     "f": "Q",
     "Q": "Q",
 }
-RR_FEATURES = ("pre_rr", "post_rr", "local_rr", "pre_over_local")
 _WHERE = "the repository's ../shared/data/ecg/mitdb (set MEMRISTORCH_DATA=../shared/data)"
 
 
@@ -137,16 +136,6 @@ class BeatWindow:
         if not 1 <= self.local_rr_beats <= 1000:
             raise ValueError(f"local_rr_beats must be in [1, 1000]; got {self.local_rr_beats}")
 
-    @property
-    def samples(self) -> int:
-        return len(
-            range(
-                0,
-                int(round(self.before_s * SAMPLING_HZ)) + int(round(self.after_s * SAMPLING_HZ)),
-                self.downsample,
-            )
-        )
-
 
 @dataclass(frozen=True)
 class Beats:
@@ -163,9 +152,6 @@ class Beats:
 
     def counts(self) -> dict[str, int]:
         return {c: int((self.y == i).sum()) for i, c in enumerate(AAMI_CLASSES)}
-
-    def subset(self, index: torch.Tensor) -> Beats:
-        return Beats(self.x[index], self.rr[index], self.y[index], self.record[index], self.sample[index])
 
 
 def mitdb_folder(explicit=None) -> Path:

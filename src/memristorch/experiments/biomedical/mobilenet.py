@@ -53,10 +53,6 @@ def mobilenet_v1(variant: str = "float", n_classes: int = 1000) -> nn.Sequential
     return nn.Sequential(*layers)
 
 
-def classifier_name(model: nn.Sequential) -> str:
-    return str(len(model) - 1)
-
-
 def accounting() -> dict:
     """Parameters, classifier share and memory (bits) of the three variants."""
     float_model = mobilenet_v1("float")

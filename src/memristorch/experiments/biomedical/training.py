@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...cells.bit_errors import SignFlips
-from ...nn.binary import clear_stored_weights, clip_hidden_weights, quantized_layers, store_weights
+from ...nn.binary import clear_stored_weights, clip_hidden_weights, store_weights
 from ...runner.seeds import stream
 from ...runner.train import train_epochs
 
@@ -77,10 +77,6 @@ def predict(model: nn.Module, x: torch.Tensor, extra: torch.Tensor | None, batch
     ]
     model.train(was_training)
     return torch.cat(out)
-
-
-def has_binary_weights(model: nn.Module) -> bool:
-    return bool(quantized_layers(model))
 
 
 def predictions_on_chips(
