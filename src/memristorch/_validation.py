@@ -35,6 +35,16 @@ def check_range(
     return value
 
 
+def check_int(name: str, value: int, low: int | None = None, high: int | None = None) -> int:
+    """Check that ``value`` is an integer (not a bool or a float) with ``low <= value <= high``."""
+    wrong_type = isinstance(value, bool) or not isinstance(value, int)
+    if wrong_type or (low is not None and value < low) or (high is not None and value > high):
+        lo = "-inf" if low is None else str(low)
+        hi = "inf" if high is None else str(high)
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+    return value
+
+
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")

@@ -89,11 +89,13 @@ def build_bnn(
     delta: float = 0.7,
     hidden_clip: float | None = 1.0,
     seed: int = 0,
+    linear_layer: Callable[[int, int], nn.Module] | None = None,
 ) -> nn.Sequential:
     """The BNN (or TNN) MLP; with ``stochastic_k`` the first layer takes that many random bit-planes per pixel.
 
     ``stochastic_input=True`` with ``stochastic_k=None`` puts a :class:`StochasticBits` in real-input mode first (the
     input 2x − 1), so that the same network can later be tested on bit-planes by setting its ``k``.
+    ``linear_layer(n_in, n_out)``, when given, builds every weight layer instead (e.g. device-backed binary layers).
     """
     if not hidden:
         raise ValueError("hidden must list at least one layer width")
@@ -104,6 +106,8 @@ def build_bnn(
         layers.append(StochasticBits(stochastic_k, adapted=stochastic_adapted, seed=bits_seed))
 
     def linear(a: int, b: int) -> nn.Module:
+        if linear_layer is not None:
+            return linear_layer(a, b)
         if weights == "binary":
             return BinaryLinear(a, b, hidden_clip=hidden_clip)
         if weights == "ternary":
@@ -130,11 +134,15 @@ def build_conv_bnn(
     delta: float = 0.7,
     hidden_clip: float | None = 1.0,
     seed: int = 0,
+    linear_layer: Callable[[int, int], nn.Module] | None = None,
+    conv_layer: Callable[[int, int], nn.Module] | None = None,
 ) -> nn.Sequential:
     """VGG-like conv BNN on flattened images: [conv3×3 → (pool) → BN → sign]×n, then FC blocks and a BN'd output.
 
     A 2×2 max-pool follows every second conv (before its batch-norm, the usual BNN order); the first conv takes the
-    real (or stochastic-bit) image. Defaults follow science.md target 9 at reduced width.
+    real (or stochastic-bit) image. Defaults follow science.md target 9 at reduced width. ``conv_layer(c_in, c_out)``
+    (a 3×3 convolution with padding 1) and ``linear_layer(n_in, n_out)``, when given, build the weight layers
+    instead (e.g. device-backed binary layers).
     """
     if not channels:
         raise ValueError("conv_channels must list at least one conv width")
@@ -144,11 +152,22 @@ def build_conv_bnn(
         bits_seed = derive_seed(seed, "stochastic-bits")
         layers.append(StochasticBits(stochastic_k, adapted=stochastic_adapted, seed=bits_seed))
     layers.append(nn.Unflatten(1, tuple(image_shape)))
-    conv = BinaryConv2d if weights == "binary" else TernaryConv2d
     extra = {} if weights == "binary" else {"delta": delta}
+    if conv_layer is None:
+        conv_type = BinaryConv2d if weights == "binary" else TernaryConv2d
+
+        def conv_layer(a: int, b: int) -> nn.Module:
+            return conv_type(a, b, 3, padding=1, hidden_clip=hidden_clip, **extra)
+
+    if linear_layer is None:
+        linear_type = BinaryLinear if weights == "binary" else TernaryLinear
+
+        def linear_layer(a: int, b: int) -> nn.Module:
+            return linear_type(a, b, hidden_clip=hidden_clip, **extra)
+
     in_ch, size = image_shape[0], image_shape[1]
     for i, out_ch in enumerate(channels):
-        layers.append(conv(in_ch, out_ch, 3, padding=1, hidden_clip=hidden_clip, **extra))
+        layers.append(conv_layer(in_ch, out_ch))
         if i % 2 == 1 and size >= 2:
             layers.append(nn.MaxPool2d(2))
             size //= 2
@@ -156,11 +175,10 @@ def build_conv_bnn(
         in_ch = out_ch
     layers.append(nn.Flatten())
     width = in_ch * size * size
-    linear = BinaryLinear if weights == "binary" else TernaryLinear
     for h in fc:
-        layers += [linear(width, h, hidden_clip=hidden_clip, **extra), nn.BatchNorm1d(h), SignActivation()]
+        layers += [linear_layer(width, h), nn.BatchNorm1d(h), SignActivation()]
         width = h
-    layers += [linear(width, n_out, hidden_clip=hidden_clip, **extra), nn.BatchNorm1d(n_out)]
+    layers += [linear_layer(width, n_out), nn.BatchNorm1d(n_out)]
     return nn.Sequential(*layers)
 
 

@@ -4,6 +4,8 @@ Conditions (each over ``seeds`` seeds): the ideal software BNN (Adam on real hid
 without D2D; mean + D2D; the full model (D2D + RTN + 1/f); and the full model with D2D, RTN or 1/f removed. The
 study's claim is the ordering: ideal ≥ mean without D2D > with D2D, and removing D2D recovers more accuracy than
 removing RTN or 1/f. CPU defaults: 784-256-10 (scaled from 3000), batch 1000, 5 epochs; the paper's MLP is 3000 wide.
+With ``dataset: cifar10`` the network is the VGG-like conv BNN (every conv and FC weight a weak-RESET pair, the first
+conv on the real image); ``configs/weakreset-bnn-cifar10.yaml`` is the reported, reduced-width CIFAR-10 run.
 """
 
 from __future__ import annotations
@@ -13,12 +15,10 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 from pydantic import Field
-from torch import nn
 
 from .. import plots
 from ..devices.weak_reset import WeakResetRRAM
-from ..nn.binary import SignActivation
-from ..nn.device_binary import WeakResetBinaryLinear
+from ..nn.device_binary import WeakResetBinaryConv2d, WeakResetBinaryLayer, WeakResetBinaryLinear
 from ..optim import PulseAdam
 from ..runner.config import StudyConfig
 from ..runner.progress import progress_bar
@@ -27,7 +27,17 @@ from ..runner.stats import mean_std
 from ..runner.store import Results, RunStore
 from ..runner.study import store_for
 from ..runner.train import batches_per_epoch, train_epochs
-from .bnn_common import BNNTraining, accuracy, build_bnn, load_split, replicate_seed, train_bnn, trained_model
+from .bnn_common import (
+    BNNTraining,
+    DatasetName,
+    Width,
+    accuracy,
+    build_network,
+    load_split,
+    replicate_seed,
+    train_bnn,
+    trained_model,
+)
 
 #: condition → (d2d, rtn, pink); None = the ideal software BNN
 CONDITIONS: dict[str, tuple[bool, bool, bool] | None] = {
@@ -42,9 +52,21 @@ CONDITIONS: dict[str, tuple[bool, bool, bool] | None] = {
 
 
 class WeakResetBNNConfig(StudyConfig):
-    dataset: Literal["digits", "mnist", "fashion-mnist"] = "mnist"
+    dataset: DatasetName = "mnist"
     data_dir: str | None = None
-    hidden: int = Field(256, ge=1, le=65536)
+    hidden: int = Field(256, ge=1, le=65536, description="hidden width of the MLP")
+    architecture: Literal["auto", "mlp", "conv"] = Field(
+        "auto", description="auto: the VGG-like conv BNN for cifar10, the MLP otherwise"
+    )
+    conv_channels: list[Width] = Field(
+        default_factory=lambda: [32, 32, 64, 64, 128, 128],
+        min_length=1,
+        max_length=16,
+        description="3×3 conv widths of the conv BNN, 2×2 max-pool after every second (science.md target 9)",
+    )
+    conv_fc: list[Width] = Field(
+        default_factory=lambda: [256], max_length=8, description="hidden FC widths of the conv BNN"
+    )
     epochs: int = Field(5, ge=1, le=1000)
     batch_size: int = Field(1000, ge=2, le=65536)
     pulse_gain: float = Field(
@@ -57,17 +79,35 @@ class WeakResetBNNConfig(StudyConfig):
     conditions: list[str] = Field(default_factory=lambda: list(CONDITIONS))
     seeds: int = Field(3, ge=1, le=20)
     train_subset: int | None = Field(None, ge=2, le=10_000_000)
+    test_subset: int | None = Field(None, ge=1, le=10_000_000)
     threads: int = Field(2, ge=1, le=256)
 
+    def training(self) -> BNNTraining:
+        """The shared BNN settings (data, network shape; the ideal BNN's Adam lr)."""
+        return BNNTraining(
+            dataset=self.dataset,
+            data_dir=self.data_dir,
+            hidden=[self.hidden],
+            architecture=self.architecture,
+            conv_channels=self.conv_channels,
+            conv_fc=self.conv_fc,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.ideal_lr,
+            train_subset=self.train_subset,
+            test_subset=self.test_subset,
+        )
 
-def build_device_bnn(n_in: int, hidden: int, n_out: int, device: WeakResetRRAM, seed: int, max_pulses: int):
+
+def build_device_bnn(settings: BNNTraining, data, device: WeakResetRRAM, seed: int, max_pulses: int):
+    """The BNN of ``settings`` (MLP or conv) with every weight layer on weak-RESET pairs."""
     generator = stream(seed, "devices")
-    return nn.Sequential(
-        WeakResetBinaryLinear(n_in, hidden, device, generator, max_pulses),
-        nn.BatchNorm1d(hidden),
-        SignActivation(),
-        WeakResetBinaryLinear(hidden, n_out, device, generator, max_pulses),
-        nn.BatchNorm1d(n_out),
+    return build_network(
+        settings,
+        data,
+        seed=seed,
+        linear_layer=lambda a, b: WeakResetBinaryLinear(a, b, device, generator, max_pulses),
+        conv_layer=lambda a, b: WeakResetBinaryConv2d(a, b, 3, device, generator, max_pulses, padding=1),
     )
 
 
@@ -106,15 +146,7 @@ def run(config: WeakResetBNNConfig, store: RunStore | None = None) -> Results:
     for name in config.conditions:
         if name not in CONDITIONS:
             raise ValueError(f"conditions entries must be among {', '.join(CONDITIONS)}; got {name!r}")
-    settings = BNNTraining(
-        dataset=config.dataset,
-        data_dir=config.data_dir,
-        hidden=[config.hidden],
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        lr=config.ideal_lr,
-        train_subset=config.train_subset,
-    )
+    settings = config.training()
     data, x, y = load_split(settings)
     per_condition = {name: [] for name in config.conditions}
     pulses = {name: [] for name in config.conditions}
@@ -130,7 +162,7 @@ def run(config: WeakResetBNNConfig, store: RunStore | None = None) -> Results:
                     model, _ = trained_model(
                         store,
                         key,
-                        lambda s=seed: build_bnn(data.n_features, [config.hidden], data.n_classes, seed=s),
+                        lambda s=seed: build_network(settings, data, seed=s),
                         lambda m, s=seed: train_bnn(
                             m, x, y, settings.model_copy(update={"seed": s}), None, progress, task
                         ),
@@ -142,13 +174,11 @@ def run(config: WeakResetBNNConfig, store: RunStore | None = None) -> Results:
                     model, _ = trained_model(
                         store,
                         key,
-                        lambda s=seed, d=device: build_device_bnn(
-                            data.n_features, config.hidden, data.n_classes, d, s, config.max_pulses
-                        ),
+                        lambda s=seed, d=device: build_device_bnn(settings, data, d, s, config.max_pulses),
                         lambda m, s=seed: train_device_bnn(m, x, y, config, s, progress, task),
                     )
                     pulses[name].append(
-                        sum(m.array.pulses_total for m in model if isinstance(m, WeakResetBinaryLinear))
+                        sum(m.array.pulses_total for m in model if isinstance(m, WeakResetBinaryLayer))
                     )
                 per_condition[name].append(accuracy(model, data.test.x, data.test.y))
     rows = []

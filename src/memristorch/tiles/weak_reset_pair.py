@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from .._validation import check_range
+from .._validation import check_int
 from ..devices.weak_reset import WeakResetRRAM
 
 
@@ -22,9 +22,7 @@ class WeakResetPairArray:
         generator: torch.Generator | None = None,
         max_pulses: int = 14,
     ) -> None:
-        if isinstance(max_pulses, bool) or not isinstance(max_pulses, int):
-            raise ValueError(f"max_pulses must be an integer ≥ 1, got {max_pulses!r}")
-        check_range("max_pulses", max_pulses, 1, None)
+        check_int("max_pulses", max_pulses, 1)
         self.shape = tuple(shape)
         self.device = device
         self.max_pulses = max_pulses
