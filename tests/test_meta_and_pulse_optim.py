@@ -119,11 +119,15 @@ def test_device_conv_convolves_with_the_pair_signs_and_pulse_adam_programs_it(tm
     assert torch.equal(conv(x), F.conv2d(x, signs, padding=1))
     opt = PulseAdam(conv.parameters(), lr=100.0)
     t_bl, t_blb = conv.array.bl["t"].clone(), conv.array.blb["t"].clone()
-    conv.weight.grad = torch.where(torch.arange(3).view(3, 1, 1, 1) == 0, -1.0, 1.0).expand(3, 2, 3, 3).clone()
+    conv.weight.grad = (
+        torch.where(torch.arange(3).view(3, 1, 1, 1) == 0, -1.0, 1.0).expand(3, 2, 3, 3).clone()
+    )
     opt.step()
     # a negative gradient pushes the weight up: 4 pulses (the cap) on BL; a positive one: 4 on BLb
     assert torch.equal(conv.array.bl["t"][0], t_bl[0] + 4) and torch.equal(conv.array.blb["t"][0], t_blb[0])
-    assert torch.equal(conv.array.blb["t"][1:], t_blb[1:] + 4) and torch.equal(conv.array.bl["t"][1:], t_bl[1:])
+    assert torch.equal(conv.array.blb["t"][1:], t_blb[1:] + 4) and torch.equal(
+        conv.array.bl["t"][1:], t_bl[1:]
+    )
     assert torch.all(conv.weight[0] == 1) and torch.all(conv.weight[1:] == -1)
     torch.save(conv.state_dict(), tmp_path / "conv.pt")
     other = WeakResetBinaryConv2d(2, 3, 3, device, torch.Generator().manual_seed(5), padding=1)
@@ -149,13 +153,15 @@ def test_weakreset_conv_bnn_learns_with_the_device_in_the_loop(tmp_path):
             "batch_size": 50,
             "pulse_gain": 8.0,
             "seeds": 1,
-            "conditions": ["ideal", "mean"],
+            "conditions": ["ideal", "mean", "full"],
         },
     )
     result = execute(spec, config, tmp_path)[0]
     accuracy = result.summary["test_accuracy"]
+    # learning is in the pulses: with pulse_gain 0.01 (no pulse survives rounding) the same net stays at 14–16 %;
+    # the full device model costs 13–16 points against the mean one (base seeds 0–2)
     assert accuracy["ideal"] > 0.8 and accuracy["mean"] > 0.8
-    assert result.tables["ablation"][1]["pulses"] > 0
+    assert accuracy["full"] < accuracy["mean"] - 0.05
 
 
 def test_weakreset_bnn_full_device_model_costs_accuracy(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 
@@ -36,13 +37,53 @@ def check_range(
 
 
 def check_int(name: str, value: int, low: int | None = None, high: int | None = None) -> int:
-    """Check that ``value`` is an integer (not a bool or a float) with ``low <= value <= high``."""
-    wrong_type = isinstance(value, bool) or not isinstance(value, int)
+    """Check that ``value`` is an integer (Python or NumPy; not a bool or a float) with ``low <= value <= high``."""
+    wrong_type = isinstance(value, bool) or not isinstance(value, numbers.Integral)
     if wrong_type or (low is not None and value < low) or (high is not None and value > high):
         lo = "-inf" if low is None else str(low)
         hi = "inf" if high is None else str(high)
         raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
     return value
+
+
+#: Most pulses one call may plan or apply to one device: counts travel in float32, exact as integers up to 2**24.
+MAX_PULSES_PER_CALL = 2**24
+
+
+def check_pulse_counts(pulses, shape: tuple[int, ...], name: str = "pulses") -> None:
+    """Raise unless ``pulses`` is a tensor shaped ``shape`` of whole, signed counts with magnitude ≤ 2**24."""
+    if not isinstance(pulses, torch.Tensor) or pulses.dtype == torch.bool or pulses.is_complex():
+        kind = type(pulses).__name__ if not isinstance(pulses, torch.Tensor) else f"{pulses.dtype} tensor"
+        raise TypeError(
+            f"{name} must be an integer or floating torch.Tensor of signed pulse counts, got {kind}"
+        )
+    if tuple(pulses.shape) != tuple(shape):
+        raise ValueError(f"{name} shape {tuple(pulses.shape)} must match the devices {tuple(shape)}")
+    if pulses.numel() == 0:
+        return
+    bad = pulses.abs() > MAX_PULSES_PER_CALL
+    if pulses.dtype.is_floating_point:
+        bad |= pulses != pulses.round()  # NaN and fractions; inf is caught by the magnitude
+    if bool(bad.any()):
+        raise ValueError(
+            f"{name} must be whole numbers in [-{MAX_PULSES_PER_CALL}, {MAX_PULSES_PER_CALL}] (no NaN or inf); "
+            f"{int(bad.sum())} entries are not; no device was changed"
+        )
+
+
+def check_conductances(target_s, shape: tuple[int, ...], name: str = "target_s") -> None:
+    """Raise unless ``target_s`` is a tensor of conductances ≥ 0 (siemens) shaped ``shape``, with no NaN.
+
+    Targets are clamped to each device's window, so +inf asks for the top of it (program-and-verify uses that).
+    """
+    if not isinstance(target_s, torch.Tensor):
+        raise TypeError(
+            f"{name} must be a torch.Tensor of conductances in siemens, got {type(target_s).__name__}"
+        )
+    if tuple(target_s.shape) != tuple(shape):
+        raise ValueError(f"{name} shape {tuple(target_s.shape)} must match the devices {tuple(shape)}")
+    if target_s.numel() and not bool((target_s >= 0).all()):  # NaN compares False
+        raise ValueError(f"{name} must be ≥ 0 siemens (no NaN); no device was changed")
 
 
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:

@@ -1,7 +1,8 @@
 """Accounting of what programming cost: pulses, write cycles per device, time and energy.
 
 A :class:`Ledger` is a ``torch.nn.Module`` of buffers so that it travels inside ``state_dict`` with the devices it
-counts. Energy and time accumulate in float64 tensors, write cycles (pulses received) per device in int32; the pulse
+counts. Energy and time accumulate in float64 tensors, write cycles (pulses received) per device in int64 (an update plans at most 2**24 pulses per device, so the
+count cannot wrap around); the pulse
 total is their sum. Verify reads (program-and-verify) are counted too; their time and energy go into the same totals.
 Nothing synchronises with the host in the training loop.
 """
@@ -20,12 +21,12 @@ class Ledger(nn.Module):
         self.register_buffer("updates", torch.zeros((), dtype=torch.int64))
         self.register_buffer("energy_j", torch.zeros((), dtype=torch.float64))
         self.register_buffer("time_s", torch.zeros((), dtype=torch.float64))
-        self.register_buffer("write_cycles", torch.zeros(device_shape, dtype=torch.int32))
+        self.register_buffer("write_cycles", torch.zeros(device_shape, dtype=torch.int64))
         self.register_buffer("reads", torch.zeros((), dtype=torch.int64))
 
     def record(self, flat_index: torch.Tensor, pulses: torch.Tensor, energy_j: torch.Tensor, time_s) -> None:
         """Add one update: signed ``pulses`` landed on flat device indices ``flat_index``."""
-        cycles = pulses.to(torch.int32).abs_()
+        cycles = pulses.to(torch.int64).abs_()
         self.updates.add_(1)
         self.energy_j.add_(energy_j)
         self.time_s.add_(time_s)

@@ -25,7 +25,7 @@ from abc import ABC, abstractmethod
 
 import torch
 
-from .._validation import check_choice, check_range
+from .._validation import MAX_PULSES_PER_CALL, check_choice, check_int, check_range
 from ..devices.base import DeviceModel
 
 ROUNDINGS = ("nearest", "stochastic")
@@ -53,11 +53,9 @@ class Cell(ABC):
         self.w_max = check_range("w_max", w_max, 0.0, low_inclusive=False)
         self.rounding = check_choice("rounding", rounding, ROUNDINGS)
         self.dither = check_choice("dither", dither, DITHERS)
-        if max_pulses is not None and (
-            isinstance(max_pulses, bool) or int(max_pulses) != max_pulses or max_pulses < 1
-        ):
-            raise ValueError(f"max_pulses must be a positive integer or None, got {max_pulses!r}")
-        self.max_pulses = None if max_pulses is None else int(max_pulses)
+        if max_pulses is not None:
+            check_int("max_pulses", max_pulses, 1, MAX_PULSES_PER_CALL)
+        self.max_pulses = max_pulses
         self._nominal_step_s: float | None = None  # computed on first use: it can cost a device simulation
 
     @property

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from .._validation import check_range
+from .._validation import check_conductances, check_pulse_counts, check_range
 from .base import DeviceModel, DeviceState, resolve_params
 
 BOLTZMANN_J_PER_K = 1.380649e-23
@@ -131,6 +131,20 @@ class WaveformResult:
     x: torch.Tensor | None = None
 
 
+def _check_drive(state: DeviceState, pulses, amplitude_v, width_s) -> None:
+    """Pulse counts whole and in range; per-device amplitudes and widths, if given, finite, positive, shaped alike."""
+    shape = state["x"].shape
+    check_pulse_counts(pulses, shape)
+    for name, value in (("amplitude_v", amplitude_v), ("width_s", width_s)):
+        if value is None:
+            continue
+        if not isinstance(value, torch.Tensor) or tuple(value.shape) != tuple(shape):
+            got = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+            raise ValueError(f"{name} must be a tensor shaped like the devices {tuple(shape)}, got {got}")
+        if value.numel() and not bool((torch.isfinite(value) & (value > 0)).all()):
+            raise ValueError(f"{name} must be finite and > 0 for every device; no device was changed")
+
+
 class MSSDevice(DeviceModel):
     """A tensor of generalized MSS memristors (see the module docstring)."""
 
@@ -190,6 +204,7 @@ class MSSDevice(DeviceModel):
         return x / state["r_on_ohm"] + (1.0 - x) / state["r_off_ohm"]
 
     def set_conductance(self, state: DeviceState, target_s: torch.Tensor) -> DeviceState:
+        check_conductances(target_s, state["x"].shape)
         g_on, g_off = 1.0 / state["r_on_ohm"], 1.0 / state["r_off_ohm"]
         x = ((target_s.to(g_on.dtype) - g_off) / (g_on - g_off)).clamp(0.0, 1.0)
         return {**state, "x": x}
@@ -446,6 +461,7 @@ class MSSDevice(DeviceModel):
     ) -> DeviceState:
         """``|n|`` pulses (SET if n > 0, RESET if n < 0), each followed by the gap; ``amplitude_v`` overrides the
         magnitude of each device's pulse voltage and ``width_s`` its pulse width."""
+        _check_drive(state, pulses, amplitude_v, width_s)
         if self.params.series_resistance_ohm > 0:
             x = self._series_pulses(state, pulses, amplitude_v, width_s, generator=generator)[0]
             return {**state, "x": x}
@@ -478,6 +494,7 @@ class MSSDevice(DeviceModel):
         """``Σ ∫ V I dt`` over the pulses, in closed form (the gaps at 0 V dissipate nothing). With stochastic
         switching this is the energy along a noise-free trajectory; behind a series resistor
         :meth:`pulse_with_energy` gives the energy of the noisy trajectory it also returns."""
+        _check_drive(state, pulses, amplitude_v, width_s)
         if self.params.series_resistance_ohm > 0:
             return self._series_pulses(state, pulses, amplitude_v, width_s, noisy=False)[1]
         return self._train_energy(state, self._pulse_train(state, pulses, amplitude_v, width_s))
@@ -492,6 +509,7 @@ class MSSDevice(DeviceModel):
     ) -> tuple[DeviceState, torch.Tensor]:
         """New state and energy of the pulses, integrating the series-resistor path only once."""
         if self.params.series_resistance_ohm > 0:
+            _check_drive(state, pulses, amplitude_v, width_s)
             x, energy = self._series_pulses(state, pulses, amplitude_v, width_s, generator=generator)
             return {**state, "x": x}, energy
         energy = self.pulse_energy_j(state, pulses, amplitude_v, width_s)

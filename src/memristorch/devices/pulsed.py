@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from .._validation import check_choice, check_range
+from .._validation import check_choice, check_conductances, check_pulse_counts, check_range
 from .base import DeviceModel, DeviceState, resolve_params
 
 RESPONSES = ("linear", "soft_bounds", "exponential")
@@ -167,6 +167,7 @@ class PulsedDevice(DeviceModel):
         return torch.lerp(state["g_min"], state["g_max"], state["u"])
 
     def set_conductance(self, state: DeviceState, target_s: torch.Tensor) -> DeviceState:
+        check_conductances(target_s, state["u"].shape)
         u = ((target_s - state["g_min"]) / (state["g_max"] - state["g_min"])).clamp(0.0, 1.0)
         return {**state, "u": u}
 
@@ -195,6 +196,7 @@ class PulsedDevice(DeviceModel):
     def apply_pulses(
         self, state: DeviceState, pulses: torch.Tensor, generator: torch.Generator | None = None
     ) -> DeviceState:
+        check_pulse_counts(pulses, state["u"].shape)
         n_abs = pulses.abs()
         u_new = self._mean_response(state, pulses, n_abs)
         if self.params.c2c_std > 0:

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .._validation import check_range
+from .._validation import check_pulse_counts, check_range
 from .base import resolve_params
 
 DeviceState = dict[str, torch.Tensor]
@@ -157,12 +157,7 @@ class WeakResetRRAM:
         self, state: DeviceState, pulses: torch.Tensor, generator: torch.Generator | None = None
     ) -> DeviceState:
         """New state after ``pulses`` (non-negative integers) weak-RESET pulses per device; ``state`` is untouched."""
-        if pulses.shape != state["t"].shape:
-            raise ValueError(
-                f"pulses shape {tuple(pulses.shape)} must match the devices {tuple(state['t'].shape)}"
-            )
-        if pulses.dtype.is_floating_point and bool((pulses != pulses.round()).any()):
-            raise ValueError("pulses must be whole numbers of weak-RESET pulses")
+        check_pulse_counts(pulses, state["t"].shape)
         if bool((pulses < 0).any()):
             raise ValueError("pulses must be ≥ 0: weak RESET only raises resistance (no SET in this regime)")
         n = pulses.to(torch.float64)

@@ -191,6 +191,7 @@ def build_network(settings: BNNTraining, data, **kwargs) -> nn.Sequential:
         return build_conv_bnn(
             data.image_shape, settings.conv_channels, settings.conv_fc, data.n_classes, seed=seed, **kwargs
         )
+    kwargs.pop("conv_layer", None)  # the MLP has no convolutions
     return build_bnn(data.n_features, settings.hidden, data.n_classes, seed=seed, **kwargs)
 
 

@@ -20,6 +20,10 @@ def convert(model: nn.Module, config: TileConfig | None = None, inplace: bool = 
     Float weights are written into the devices (ideal write) and the layers mirror what the devices then hold.
     Layer ``i`` (in module order) gets the random seed ``config.seed + i``, so conversions are reproducible.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if config is not None and not isinstance(config, TileConfig):
+        raise TypeError(f"config must be a TileConfig or None, got {type(config).__name__}")
     config = config or TileConfig()
     if not inplace:
         model = copy.deepcopy(model)

@@ -29,7 +29,19 @@ class _MemLayer(nn.Module):
     weight: nn.Parameter
     tile: AnalogTile
 
+    def _check_input(self, x) -> None:
+        """The input must be a tensor of the weights' dtype and device, checked before any noise is drawn."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"input must be a torch.Tensor, got {type(x).__name__}")
+        if x.dtype != self.weight.dtype or x.device != self.weight.device:
+            raise TypeError(
+                f"input is {x.dtype} on {x.device} but the layer's weights are {self.weight.dtype} on "
+                f"{self.weight.device}; cast the input (x.to(...)) or move the model (model.to(...))"
+            )
+
     def _attach_tile(self, config: TileConfig) -> None:
+        if not isinstance(config, TileConfig):
+            raise TypeError(f"config must be a TileConfig or None, got {type(config).__name__}")
         self.tile = AnalogTile(tuple(self.weight.shape), config)
         setattr(self.weight, TILE_ATTRIBUTE, self.tile)
         self.program()
@@ -78,7 +90,7 @@ class MemLinear(_MemLayer):
         self.in_features, self.out_features = in_features, out_features
         self.weight = nn.Parameter(reference.weight.detach().clone())
         self.bias = nn.Parameter(reference.bias.detach().clone()) if bias else None
-        self._attach_tile(config or TileConfig())
+        self._attach_tile(TileConfig() if config is None else config)
 
     @classmethod
     def from_float(cls, module: nn.Linear, config: TileConfig) -> MemLinear:
@@ -90,6 +102,7 @@ class MemLinear(_MemLayer):
         return layer
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self._check_input(x)
         tile = self.tile
         x = tile.prepare_input(x)
         if tile.periphery.adc_bits is None:  # digital bias commutes with the additive read noise: fuse it
@@ -129,7 +142,7 @@ class MemConv2d(_MemLayer):
         self.padding, self.dilation, self.groups = reference.padding, reference.dilation, groups
         self.weight = nn.Parameter(reference.weight.detach().clone())
         self.bias = nn.Parameter(reference.bias.detach().clone()) if bias else None
-        self._attach_tile(config or TileConfig())
+        self._attach_tile(TileConfig() if config is None else config)
 
     @classmethod
     def from_float(cls, module: nn.Conv2d, config: TileConfig) -> MemConv2d:
@@ -160,6 +173,7 @@ class MemConv2d(_MemLayer):
         return F.conv2d(x, weight, None, self.stride, self.padding, self.dilation, groups)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self._check_input(x)
         tile = self.tile
         x = tile.prepare_input(x)
         y = self._conv(x, self.weight, self.groups)

@@ -4,8 +4,9 @@ For a parameter stored in a tile the step is ``Δw = −lr · (g + weight_decay 
 buffer), handed to the tile, which plans and applies the pulses and rewrites the parameter with what the devices then
 hold. Other parameters (digital biases, norms) take the same rule in float. The optimizer knows no physics.
 
-Before anything is applied, every gradient of the step is checked: a NaN or inf anywhere raises ``ValueError`` and
-leaves every device and parameter as it was.
+Before anything is applied, every gradient of the step is checked, and every device-stored parameter's step is
+checked by its tile (finite, and no more pulses than one update can plan): a failure anywhere raises ``ValueError``
+and leaves every device, parameter and momentum buffer as it was.
 """
 
 from __future__ import annotations
@@ -30,9 +31,16 @@ class InSituSGD(Optimizer):
     @torch.no_grad()
     def step(self, closure=None):
         loss, active = gradients_to_apply(self, closure)
-        for group, p in active:
+        planned = []
+        for group, p in active:  # plan and check everything first ...
             direction = self._direction(group, p)
             tile = getattr(p, TILE_ATTRIBUTE, None)
+            if tile is not None:
+                tile.check_update(direction, -group["lr"])
+            planned.append((group, p, direction, tile))
+        for group, p, direction, tile in planned:  # ... then apply
+            if group["momentum"]:
+                self.state[p]["momentum_buffer"] = direction
             if tile is None:
                 p.add_(direction, alpha=-group["lr"])
             else:
@@ -40,16 +48,15 @@ class InSituSGD(Optimizer):
         return loss
 
     def _direction(self, group: dict, p: torch.Tensor) -> torch.Tensor:
-        """The descent direction (gradient, decayed and through momentum); the step is ``−lr`` times it."""
+        """The descent direction (gradient, decayed and through momentum); the step is ``−lr`` times it.
+
+        Nothing is stored: with momentum the result is the new momentum buffer, which :meth:`step` keeps once every
+        parameter's step has passed its checks.
+        """
         grad = p.grad
         if group["weight_decay"]:
             grad = grad.add(p, alpha=group["weight_decay"])
         if group["momentum"]:
-            state = self.state[p]
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = grad.clone()
-            else:
-                buf.mul_(group["momentum"]).add_(grad)
-            grad = buf
+            buf = self.state[p].get("momentum_buffer")
+            return grad.clone() if buf is None else buf.mul(group["momentum"]).add_(grad)
         return grad

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from .._validation import check_choice
+from .._validation import check_choice, check_int
 from ..cells import CELLS, Cell, make_cell
 from ..devices import DeviceModel, get_device
 from .periphery import PeripheryConfig
@@ -33,6 +33,10 @@ class TileConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        check_int("seed", self.seed, 0, 2**63 - 1)
+        object.__setattr__(self, "seed", int(self.seed))
+        if not isinstance(self.periphery, PeripheryConfig):
+            raise TypeError(f"periphery must be a PeripheryConfig, got {type(self.periphery).__name__}")
         check_choice("cell", self.cell, tuple(CELLS))
         check_choice("write_scheme", self.write_scheme, WRITE_SCHEMES)
         if isinstance(self.device, str):

@@ -96,6 +96,8 @@ def program_and_verify(
     Targets outside a device's own conductance window cannot be met: they are reported as unreachable and not
     converged (the device is still driven toward the nearer bound), never an exception mid-run.
     """
+    if config is not None and not isinstance(config, VerifyConfig):
+        raise TypeError(f"config must be a VerifyConfig or None, got {type(config).__name__}")
     config = config or VerifyConfig()
     target_s = torch.as_tensor(target_s, dtype=state[next(iter(state))].dtype)
     if target_s.shape != state[next(iter(state))].shape:

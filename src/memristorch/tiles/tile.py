@@ -17,7 +17,7 @@ import math
 import torch
 from torch import nn
 
-from .._validation import check_finite_tensor
+from .._validation import MAX_PULSES_PER_CALL, check_finite, check_finite_tensor
 from ..ledger import Ledger
 from .config import TileConfig
 from .programming import ProgramReport, VerifyConfig, program_and_verify
@@ -149,12 +149,13 @@ class AnalogTile(nn.Module):
         """Apply the weight change ``alpha · delta_w`` as pulses; returns how many weights received pulses.
 
         If ``weight`` is given (the layer's mirror of the stored weights) its changed entries are refreshed with what
-        the devices now hold. Non-finite ``delta_w`` raises ``ValueError`` and changes nothing.
+        the devices now hold. A step :meth:`check_update` refuses raises ``ValueError`` and changes nothing;
+        ``check_finite=False`` skips that check for a caller that has just made it.
         """
-        if tuple(delta_w.shape) != self.weight_shape:
-            raise ValueError(f"delta_w must have shape {self.weight_shape}, got {tuple(delta_w.shape)}")
         if check_finite:
-            check_finite_tensor("delta_w", delta_w)
+            self.check_update(delta_w, alpha)
+        elif tuple(delta_w.shape) != self.weight_shape:
+            raise ValueError(f"delta_w must have shape {self.weight_shape}, got {tuple(delta_w.shape)}")
         if self._scratch is None:
             self._scratch = (
                 torch.empty(self.weight_shape, dtype=torch.int32),
@@ -193,6 +194,28 @@ class AnalogTile(nn.Module):
                 0, weight_index, stored if stored.dtype == weight.dtype else stored.to(weight.dtype)
             )
         return int(weight_index.numel())
+
+    def check_update(self, delta_w: torch.Tensor, alpha: float = 1.0) -> None:
+        """Raise ``ValueError`` (nothing changes) unless ``alpha · delta_w`` is a step this tile can plan.
+
+        ``delta_w`` must have the weight's shape and be finite, ``alpha`` a finite number, and without a pulse cap
+        (``max_pulses``) no device may be asked for more than 2**24 pulses in one update — the largest count that
+        float32 planning carries exactly (a step of 1e30 would otherwise wrap around to negative pulse counts).
+        """
+        if not isinstance(delta_w, torch.Tensor):
+            raise TypeError(f"delta_w must be a torch.Tensor, got {type(delta_w).__name__}")
+        if tuple(delta_w.shape) != self.weight_shape:
+            raise ValueError(f"delta_w must have shape {self.weight_shape}, got {tuple(delta_w.shape)}")
+        alpha = check_finite("alpha", alpha)
+        check_finite_tensor("delta_w", delta_w)
+        if self.cell.max_pulses is None and delta_w.numel():
+            peak = float(delta_w.detach().abs().amax()) * abs(alpha) / self.cell.weight_per_pulse
+            if peak > MAX_PULSES_PER_CALL - 1:  # stochastic rounding may add one
+                raise ValueError(
+                    f"alpha·delta_w asks for up to {peak:.3g} pulses on one device in one update; a tile plans at "
+                    f"most {MAX_PULSES_PER_CALL - 1:,} — set TileConfig.max_pulses or take a smaller step; "
+                    "nothing was applied"
+                )
 
     def _programming_time(self, weight_index: torch.Tensor, weight_counts: torch.Tensor) -> torch.Tensor:
         """Seconds the write takes under the configured scheme (from the pulsed weights only).

@@ -30,7 +30,7 @@ class WeakResetPairArray:
         self.bl = device.init_state(self.shape, self.generator)
         self.blb = device.init_state(self.shape, self.generator)
         self.pulses_total = 0
-        self.write_cycles = torch.zeros((2, *self.shape), dtype=torch.int32)
+        self.write_cycles = torch.zeros((2, *self.shape), dtype=torch.int64)
         side = torch.rand(self.shape, generator=self.generator) < 0.5
         self.apply_pulses(torch.where(side, 1, -1))
 
@@ -52,8 +52,8 @@ class WeakResetPairArray:
         blb = self.device.apply_pulses(self.blb, down, self.generator)
         self.bl, self.blb = bl, blb
         self.pulses_total += int(up.sum() + down.sum())
-        self.write_cycles[0] += (up > 0).to(torch.int32)
-        self.write_cycles[1] += (down > 0).to(torch.int32)
+        self.write_cycles[0] += (up > 0).to(torch.int64)
+        self.write_cycles[1] += (down > 0).to(torch.int64)
 
     def state_dict(self) -> dict:
         return {
@@ -67,5 +67,5 @@ class WeakResetPairArray:
     def load_state_dict(self, state: dict) -> None:
         self.bl, self.blb = dict(state["bl"]), dict(state["blb"])
         self.pulses_total = int(state["pulses_total"])
-        self.write_cycles = state["write_cycles"]
+        self.write_cycles = state["write_cycles"].to(torch.int64)  # saved before 2026-12 as int32
         self.generator.set_state(state["generator"])
