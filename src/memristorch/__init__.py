@@ -3,7 +3,7 @@
 from . import cells, devices, nn, optim, tiles
 from .devices import get_device
 from .ledger import summarize
-from .nn import MemConv2d, MemLinear, convert
+from .nn import MemConv2d, MemLinear, convert, evaluate_over_time
 from .optim import InSituSGD
 from .tiles import PeripheryConfig, TileConfig, VerifyConfig
 
@@ -19,6 +19,7 @@ __all__ = [
     "cells",
     "convert",
     "devices",
+    "evaluate_over_time",
     "get_device",
     "nn",
     "optim",

@@ -9,6 +9,7 @@ from . import (
     bnn_ber,
     bnn_programming_energy,
     bnn_system_energy,
+    inference_drift,
     insitu_mlp,
     meta_pmnist,
     mram_energy,
@@ -31,6 +32,13 @@ EXPERIMENTS: dict[str, Experiment] = {
             "In-situ SGD of an MLP on simulated devices beside float PyTorch (digits, MNIST, Fashion-MNIST)",
             insitu_mlp.InSituMLPConfig,
             insitu_mlp.run,
+        ),
+        Experiment(
+            "inference-drift",
+            "Accuracy from 1 s to 10 years after programming: plain vs hardware-aware training, with and without "
+            "drift compensation, for drifting device presets",
+            inference_drift.InferenceDriftConfig,
+            inference_drift.run,
         ),
         Experiment(
             "onchip-3x3",

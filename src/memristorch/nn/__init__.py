@@ -17,6 +17,7 @@ from .binary import (
 )
 from .convert import convert, tiles
 from .layers import TILE_ATTRIBUTE, MemConv2d, MemLinear
+from .over_time import OverTime, evaluate_over_time
 from .packed import PackedBNN
 from .stochastic import StochasticBits
 
@@ -26,6 +27,7 @@ __all__ = [
     "BinaryLinear",
     "MemConv2d",
     "MemLinear",
+    "OverTime",
     "PackedBNN",
     "SignActivation",
     "StochasticBits",
@@ -36,6 +38,7 @@ __all__ = [
     "clear_stored_weights",
     "clip_hidden_weights",
     "convert",
+    "evaluate_over_time",
     "quantized_layers",
     "set_training_errors",
     "sign_activation",

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+import warnings
 from collections.abc import Iterator
+from typing import Literal
 
 from torch import nn
 
@@ -14,20 +17,66 @@ from .layers import MemConv2d, MemLinear
 _REPLACEMENTS: dict[type, type] = {nn.Linear: MemLinear, nn.Conv2d: MemConv2d}
 
 
-def convert(model: nn.Module, config: TileConfig | None = None, inplace: bool = False) -> nn.Module:
+#: layer types that hold weight matrices but have no memristive counterpart yet: left in float, with a warning
+_LEFT_IN_FLOAT = (
+    nn.Conv1d,
+    nn.Conv3d,
+    nn.ConvTranspose1d,
+    nn.ConvTranspose2d,
+    nn.ConvTranspose3d,
+    nn.RNNBase,
+    nn.RNNCellBase,
+    nn.MultiheadAttention,
+    nn.Bilinear,
+    nn.Embedding,
+    nn.EmbeddingBag,
+)
+
+
+def convert(
+    model: nn.Module,
+    config: TileConfig | None = None,
+    inplace: bool = False,
+    *,
+    weight_range: Literal["config", "per-layer"] = "config",
+    strict: bool = False,
+) -> nn.Module:
     """Return ``model`` with every ``nn.Linear`` and ``nn.Conv2d`` replaced by ``MemLinear`` / ``MemConv2d``.
 
     Float weights are written into the devices (ideal write) and the layers mirror what the devices then hold.
     Layer ``i`` (in module order) gets the random seed ``config.seed + i``, so conversions are reproducible.
+    ``weight_range="per-layer"`` maps each layer's largest |weight| to the full conductance window (its own
+    ``w_max``, the usual per-layer scale of analog inference) instead of ``config.w_max`` for all. Layers that hold
+    weights but have no memristive version (Conv1d/3d, transposed convs, RNN/LSTM/GRU, attention, embeddings) stay in
+    float: a warning names each, and ``strict=True`` raises instead. Normalisation layers are digital by design.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if config is not None and not isinstance(config, TileConfig):
         raise TypeError(f"config must be a TileConfig or None, got {type(config).__name__}")
+    if weight_range not in ("config", "per-layer"):
+        raise ValueError(f"weight_range must be 'config' or 'per-layer', got {weight_range!r}")
+    if isinstance(model, (nn.Linear, nn.Conv2d)):
+        raise ValueError("convert needs a container module; wrap a single layer in nn.Sequential")
     config = config or TileConfig()
+    left = [
+        f"{name} ({type(m).__name__})" for name, m in model.named_modules() if isinstance(m, _LEFT_IN_FLOAT)
+    ]
+    if left and strict:
+        raise ValueError(
+            f"convert(strict=True): no memristive version of {', '.join(left)}; they would stay float"
+        )
     if not inplace:
         model = copy.deepcopy(model)
     counter = [0]
+
+    def layer_config(child: nn.Module) -> TileConfig:
+        seeded = config.with_seed(config.seed + counter[0])
+        if weight_range == "per-layer":
+            peak = float(child.weight.detach().abs().max()) if child.weight.numel() else 0.0
+            if peak > 0:
+                seeded = dataclasses.replace(seeded, w_max=peak)
+        return seeded
 
     def swap(parent: nn.Module) -> None:
         for name, child in parent.named_children():
@@ -35,12 +84,15 @@ def convert(model: nn.Module, config: TileConfig | None = None, inplace: bool = 
             if replacement is None:
                 swap(child)
                 continue
-            setattr(parent, name, replacement.from_float(child, config.with_seed(config.seed + counter[0])))
+            setattr(parent, name, replacement.from_float(child, layer_config(child)))
             counter[0] += 1
 
-    if isinstance(model, (nn.Linear, nn.Conv2d)):
-        raise ValueError("convert needs a container module; wrap a single layer in nn.Sequential")
     swap(model)
+    if left:
+        warnings.warn(
+            f"convert left {len(left)} weight layer(s) in float (no memristive version): {', '.join(left)}",
+            stacklevel=2,
+        )
     return model
 
 

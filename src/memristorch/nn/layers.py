@@ -61,6 +61,27 @@ class _MemLayer(nn.Module):
             self.weight.copy_(self.tile.effective_weight())
         return report
 
+    @torch.no_grad()
+    def read_at(
+        self, t_s: float | str, compensate: bool = False, generator: torch.Generator | None = None
+    ) -> None:
+        """Read the devices ``t_s`` after programming (drift, ``TileConfig.drift``): ``weight`` mirrors what they
+        hold then; ``compensate`` turns on global drift compensation (see :meth:`AnalogTile.weight_at`). ``0`` reads
+        them as programmed again."""
+        self.weight.copy_(self.tile.weight_at(t_s, compensate, generator))
+
+    def _read_weight(self) -> torch.Tensor:
+        """The weights a forward pass uses: the mirror, plus hardware-aware training noise in training mode."""
+        sigma = self.tile.config.training_weight_noise
+        if not (self.training and sigma > 0):
+            return self.weight
+        noise = torch.randn(self.weight.shape, generator=self.tile.generator, dtype=self.weight.dtype)
+        return self.weight + noise.mul_(sigma * self.tile.config.w_max)
+
+    def _scaled(self, y: torch.Tensor) -> torch.Tensor:
+        """The digital output scale of drift compensation (only when compensating: no op otherwise)."""
+        return y * self.tile.output_scale if self.tile.compensated else y
+
     def __deepcopy__(self, memo):
         # nn.Parameter's own deepcopy drops attributes, so re-link the copied weight to the copied tile
         new = self.__class__.__new__(self.__class__)
@@ -105,13 +126,15 @@ class MemLinear(_MemLayer):
         self._check_input(x)
         tile = self.tile
         x = tile.prepare_input(x)
-        if tile.periphery.adc_bits is None:  # digital bias commutes with the additive read noise: fuse it
-            y = F.linear(x, self.weight, self.bias)
+        weight = self._read_weight()
+        # the digital bias commutes with the additive read noise: fuse it (not before an ADC or an output scale)
+        if tile.periphery.adc_bits is None and not tile.compensated:
+            y = F.linear(x, weight, self.bias)
             bias = None
         else:
-            y, bias = F.linear(x, self.weight), self.bias
+            y, bias = F.linear(x, weight), self.bias
         norm = torch.linalg.vector_norm(x, dim=-1, keepdim=True) if tile.needs_input_norm else None
-        y = tile.finish_output(y, norm)
+        y = self._scaled(tile.finish_output(y, norm))
         return y if bias is None else y + bias
 
     def extra_repr(self) -> str:
@@ -176,14 +199,14 @@ class MemConv2d(_MemLayer):
         self._check_input(x)
         tile = self.tile
         x = tile.prepare_input(x)
-        y = self._conv(x, self.weight, self.groups)
+        y = self._conv(x, self._read_weight(), self.groups)
         norm = None
         if tile.needs_input_norm:
             # ‖patch‖ of every receptive field, per group, by a convolution of x² with a ones kernel
             ones = x.new_ones((self.groups, self.in_channels // self.groups, *self.kernel_size))
             sq = self._conv(x.detach() ** 2, ones, self.groups).clamp_(min=0).sqrt_()
             norm = sq.repeat_interleave(self.out_channels // self.groups, dim=1)
-        y = tile.finish_output(y, norm)
+        y = self._scaled(tile.finish_output(y, norm))
         return y if self.bias is None else y + self.bias.view(1, -1, 1, 1)
 
     def extra_repr(self) -> str:

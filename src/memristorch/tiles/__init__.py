@@ -1,17 +1,24 @@
 """Tiles: one weight matrix on an array, its reads, writes and their cost."""
 
 from .config import WRITE_SCHEMES, TileConfig
+from .drift import DriftModel, PowerLawDrift, RelaxationDrift, ZeroBiasRelaxation, make_drift, parse_duration
 from .periphery import PeripheryConfig, quantize_ste
 from .programming import ProgramReport, VerifyConfig, program_and_verify
 from .tile import AnalogTile
 
 __all__ = [
     "AnalogTile",
+    "DriftModel",
     "PeripheryConfig",
+    "PowerLawDrift",
     "ProgramReport",
+    "RelaxationDrift",
     "TileConfig",
     "VerifyConfig",
     "WRITE_SCHEMES",
+    "ZeroBiasRelaxation",
+    "make_drift",
+    "parse_duration",
     "program_and_verify",
     "quantize_ste",
 ]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from .._validation import check_choice, check_int
+from .._validation import check_choice, check_int, check_range
 from ..cells import CELLS, Cell, make_cell
 from ..devices import DeviceModel, get_device
+from .drift import DriftModel
 from .periphery import PeripheryConfig
 
 WRITE_SCHEMES = ("row", "parallel")
@@ -31,10 +32,19 @@ class TileConfig:
     write_scheme: str = "row"
     periphery: PeripheryConfig = field(default_factory=PeripheryConfig)
     seed: int = 0
+    drift: DriftModel | None = None
+    """How the programmed conductances change with time (``tiles.drift``); None: they stay as written."""
+    training_weight_noise: float = 0.0
+    """Std of additive Gaussian weight noise, as a fraction of ``w_max``, drawn anew in every forward pass while
+    the layer is in training mode — hardware-aware training (noise injection, as in Joshi et al., Nat. Commun.
+    2020); 0 in eval mode and by default."""
 
     def __post_init__(self) -> None:
         check_int("seed", self.seed, 0, 2**63 - 1)
+        check_range("training_weight_noise", self.training_weight_noise, 0.0, 10.0)
         object.__setattr__(self, "seed", int(self.seed))
+        if self.drift is not None and not isinstance(self.drift, DriftModel):
+            raise TypeError(f"drift must be a DriftModel or None, got {type(self.drift).__name__}")
         if not isinstance(self.periphery, PeripheryConfig):
             raise TypeError(f"periphery must be a PeripheryConfig, got {type(self.periphery).__name__}")
         check_choice("cell", self.cell, tuple(CELLS))

@@ -54,6 +54,17 @@ class AnalogTile(nn.Module):
         self.register_buffer("pulse_signs", torch.tensor(self.cell.pulse_signs, dtype=torch.float32))
         self.register_buffer("rng_state", self.generator.get_state())
         self.ledger = Ledger(device_shape)
+        # drift: per-device parameters drawn once (the devices' own spread), the time the tile is read at, and the
+        # digital output scale of drift compensation
+        self.drift = config.drift
+        self._drift_names = self.drift.parameter_names if self.drift is not None else ()
+        if self.drift is not None:
+            for name, value in self.drift.sample(device_shape, self.generator).items():
+                self.register_buffer(f"drift_{name}", value)
+        self.register_buffer("read_time_s", torch.zeros((), dtype=torch.float64))
+        self.register_buffer("output_scale", torch.ones(()))
+        self.compensated = False
+        self._read_time = 0.0  # host copy of read_time_s (no device sync per update)
         self._scratch: tuple[torch.Tensor, torch.Tensor] | None = None  # reused planning buffers, not state
 
     # -- state -------------------------------------------------------------------------------------------------------
@@ -102,6 +113,7 @@ class AnalogTile(nn.Module):
         new = self.device_model.set_conductance(state, target)
         for name, value in state.items():
             value.copy_(new[name])
+        self._set_read_time(0.0)  # freshly written: read at programming time
         return self.effective_weight()
 
     @torch.no_grad()
@@ -120,10 +132,64 @@ class AnalogTile(nn.Module):
         new, report = program_and_verify(self.device_model, state, target, config, self.generator)
         for name, value in state.items():
             value.copy_(new[name])
+        self._set_read_time(0.0)
         index = torch.arange(report.pulses.numel())
         self.ledger.record(index, report.pulses.reshape(-1), report.energy_j.sum(), report.time_s.sum())
         self.ledger.reads.add_(report.reads.sum())
         return report
+
+    # -- drift over time ----------------------------------------------------------------------------------------------
+    def drift_parameters(self) -> dict[str, torch.Tensor]:
+        return {name: self._buffers[f"drift_{name}"] for name in self._drift_names}
+
+    @torch.no_grad()
+    def redraw_drift(self, generator: torch.Generator | None = None) -> None:
+        """Draw the per-device drift parameters afresh (another chip of the same devices); default: the tile's stream."""
+        if self.drift is None:
+            return
+        shape = (self.cell.devices_per_weight, *self.weight_shape)
+        for name, value in self.drift.sample(shape, generator or self.generator).items():
+            self._buffers[f"drift_{name}"].copy_(value)
+
+    @torch.no_grad()
+    def weight_at(
+        self, t_s: float, compensate: bool = False, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """The weights the devices read ``t_s`` seconds after programming; the tile is then read at that time.
+
+        The programmed state is untouched (drift is a view of it). With ``compensate`` the tile also sets a digital
+        output scale from a calibration read — all-ones input, summed absolute outputs — at programming over the same
+        read now (global drift compensation), applied to every later output; without it the scale is 1.
+        """
+        from .drift import parse_duration
+
+        t_s = parse_duration(t_s)
+        if self.drift is None and t_s > 0:
+            raise ValueError(
+                "this tile has no drift model (TileConfig.drift is None); it cannot be read over time"
+            )
+        if not isinstance(compensate, bool):
+            raise TypeError(f"compensate must be True or False, got {compensate!r}")
+        programmed = self.effective_weight()
+        if t_s == 0:
+            weight = programmed
+        else:
+            g = self.drift.conductance(
+                self.device_model, self.state, self.drift_parameters(), t_s, generator or self.generator
+            )
+            weight = self.cell.weight(g)
+        scale = 1.0
+        if compensate:
+            dims = tuple(range(1, programmed.dim()))
+            now = weight.sum(dim=dims).abs().sum()
+            scale = float(programmed.sum(dim=dims).abs().sum() / now) if float(now) > 0 else 1.0
+        self._set_read_time(t_s, scale)
+        return weight
+
+    def _set_read_time(self, t_s: float, scale: float = 1.0) -> None:
+        self.read_time_s.fill_(t_s)
+        self.output_scale.fill_(scale)
+        self._read_time, self.compensated = t_s, scale != 1.0
 
     # -- read --------------------------------------------------------------------------------------------------------
     def prepare_input(self, x: torch.Tensor) -> torch.Tensor:
@@ -152,6 +218,11 @@ class AnalogTile(nn.Module):
         the devices now hold. A step :meth:`check_update` refuses raises ``ValueError`` and changes nothing;
         ``check_finite=False`` skips that check for a caller that has just made it.
         """
+        if self._read_time != 0.0:
+            raise ValueError(
+                f"the tile is being read {self._read_time:g} s after programming (weight_at); "
+                "read it at 0 s before updating its devices"
+            )
         if check_finite:
             self.check_update(delta_w, alpha)
         elif tuple(delta_w.shape) != self.weight_shape:
@@ -241,8 +312,12 @@ class AnalogTile(nn.Module):
         super()._save_to_state_dict(destination, prefix, keep_vars)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # tiles saved before drift existed have no read time or output scale: read at programming, unscaled
+        state_dict.setdefault(prefix + "read_time_s", torch.zeros((), dtype=torch.float64))
+        state_dict.setdefault(prefix + "output_scale", torch.ones(()))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
         self.generator.set_state(self.rng_state.clone())
+        self._read_time, self.compensated = float(self.read_time_s), float(self.output_scale) != 1.0
 
     def extra_repr(self) -> str:
         return (

@@ -1,0 +1,186 @@
+"""Drift and retention over time, read through tiles; evaluate_over_time; hardware-aware noise; convert's report."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+import memristorch as mt
+from memristorch.data import load_dataset
+from memristorch.tiles import PowerLawDrift, RelaxationDrift, ZeroBiasRelaxation, parse_duration
+
+
+def _state(device_name: str, shape=(2, 3, 4), seed=0):
+    device = mt.get_device(device_name)
+    state = device.init_state(shape, torch.Generator().manual_seed(seed))
+    target = torch.linspace(device.g_min_s, device.g_max_s, math.prod(shape)).reshape(shape)
+    return device, device.set_conductance(state, target)
+
+
+def test_power_law_drift_follows_its_equation_and_never_acts_before_t0():
+    device, state = _state("soft-bounds")
+    drift = PowerLawDrift(state_dependent=False, nu_mean=0.06, nu_std=0.0, read_noise_q=0.0)
+    params = drift.sample(state["u"].shape, torch.Generator().manual_seed(1))
+    g0 = device.conductance(state)
+    assert torch.equal(drift.conductance(device, state, params, 20.0, None), g0)
+    for t in (3600.0, 3.15e7):
+        expected = g0 * (t / 20.0) ** -0.06
+        assert torch.allclose(drift.conductance(device, state, params, t, None), expected, rtol=1e-5)
+
+
+def test_state_dependent_power_law_drifts_low_states_faster_and_noise_grows_with_time():
+    drift = PowerLawDrift()
+    z = torch.zeros(3)
+    nu = drift.exponent(torch.tensor([0.01, 0.3, 1.0]), z)
+    # the fitted mean exponent: 0.0244 − 0.0155 ln g_T, clipped to [0.049, 0.1]
+    assert nu.tolist() == pytest.approx([0.0244 - 0.0155 * math.log(0.01), 0.049, 0.049], abs=1e-6)
+    device, state = _state("soft-bounds", shape=(20000,))
+    params = drift.sample((20000,), torch.Generator().manual_seed(2))
+    g0 = device.conductance(state)
+    high = g0 > 0.5 * device.g_max_s
+    spreads = []
+    for t in (1e2, 1e5, 1e8):
+        g = drift.conductance(device, state, params, t, torch.Generator().manual_seed(3))
+        spreads.append(float((g / g0)[high].std()))
+    assert spreads[0] < spreads[1] < spreads[2]
+
+
+def test_relaxation_moves_each_device_toward_the_bottom_by_its_log_time_fraction():
+    device, state = _state("soft-bounds")
+    drift = RelaxationDrift(rate_per_decade_mean=0.1, rate_per_decade_std=0.0)
+    params = drift.sample(state["u"].shape, None)
+    g0 = device.conductance(state)
+    g = drift.conductance(device, state, params, 99.0, None)  # log10(1 + 99) = 2 decades: 20 % of the way
+    assert torch.allclose(g, g0 + 0.2 * (device.g_min_s - g0), rtol=1e-5)
+    far = drift.conductance(device, state, params, 1e12, None)
+    assert torch.allclose(far, torch.full_like(far, device.g_min_s), rtol=1e-5)
+
+
+def test_zero_bias_relaxation_is_the_devices_own_hold_at_zero_volts():
+    device, state = _state("knowm-w", shape=(5,))
+    expected = device.conductance(device.hold(state, 0.0, 10.0)[0])
+    assert torch.equal(ZeroBiasRelaxation().conductance(device, state, {}, 10.0, None), expected)
+    with pytest.raises(ValueError, match="hold"):
+        pulsed, pulsed_state = _state("soft-bounds")
+        ZeroBiasRelaxation().conductance(pulsed, pulsed_state, {}, 10.0, None)
+
+
+def _layer(drift, cell="differential", seed=0) -> mt.MemLinear:
+    torch.manual_seed(seed)
+    return mt.MemLinear(8, 5, config=mt.TileConfig(cell=cell, drift=drift, seed=seed))
+
+
+def test_reading_later_leaves_the_programmed_state_and_programming_restarts_the_clock(tmp_path):
+    layer = _layer(PowerLawDrift())
+    programmed = layer.weight.detach().clone()
+    state = {k: v.clone() for k, v in layer.tile.state.items()}
+    layer.read_at("1y")
+    assert not torch.equal(layer.weight, programmed)
+    assert all(torch.equal(state[k], v) for k, v in layer.tile.state.items())
+    with pytest.raises(ValueError, match="read it at 0 s"):
+        layer.tile.update(torch.full((5, 8), 0.01))
+    torch.save(layer.state_dict(), tmp_path / "layer.pt")
+    other = _layer(PowerLawDrift(), seed=1)
+    other.load_state_dict(torch.load(tmp_path / "layer.pt", weights_only=True))
+    assert float(other.tile.read_time_s) == parse_duration("1y")
+    assert torch.equal(other.tile.drift_parameters()["nu_z"], layer.tile.drift_parameters()["nu_z"])
+    layer.read_at(0)
+    assert torch.equal(layer.weight, programmed)
+    layer.read_at("1d")
+    layer.program(programmed)
+    assert float(layer.tile.read_time_s) == 0.0
+    layer.tile.update(torch.full((5, 8), 0.01))  # freshly programmed: updates are allowed again
+
+
+def test_global_compensation_undoes_a_uniform_shrink():
+    """Both devices of every pair relax by the same fraction: weights shrink by one factor that one read recovers."""
+    drift = RelaxationDrift(rate_per_decade_mean=0.1, rate_per_decade_std=0.0)
+    layer = _layer(drift)
+    with torch.no_grad():
+        layer.bias.zero_()
+    layer.tile.periphery = mt.PeripheryConfig(read_noise=False)
+    x = torch.randn(16, 8)
+    at_programming = layer(x)
+    layer.read_at(9999.0)  # 4 decades: 40 % of the way to g_min
+    shrunk = layer(x)
+    assert torch.allclose(shrunk, 0.6 * at_programming, rtol=1e-4, atol=1e-6)
+    layer.read_at(9999.0, compensate=True)
+    assert torch.allclose(layer(x), at_programming, rtol=1e-4, atol=1e-6)
+    assert float(layer.tile.output_scale) == pytest.approx(1 / 0.6, rel=1e-4)
+
+
+def _digits_model(drift):
+    digits = load_dataset("digits")
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(digits.n_features, 32), nn.ReLU(), nn.Linear(32, digits.n_classes))
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-2)
+    for _ in range(60):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(net(digits.train.x), digits.train.y).backward()
+        optimizer.step()
+    model = mt.convert(net, mt.TileConfig(cell="differential", drift=drift), weight_range="per-layer")
+    return model, digits.test.x, digits.test.y
+
+
+def test_evaluate_over_time_loses_accuracy_as_the_devices_relax_and_is_reproducible():
+    model, x, y = _digits_model(RelaxationDrift(rate_per_decade_mean=0.15, rate_per_decade_std=0.1))
+    result = mt.evaluate_over_time(model, x, y, ["1s", "1d", "10y"], repeats=3, seed=4)
+    assert result.n == 3 and result.times_s == [1.0, 86400.0, parse_duration("10y")]
+    # a 15 ± 10 % per decade relaxation wipes most weights out within ten years (8.5 decades)
+    assert result.mean[0] > 0.85
+    assert result.mean[2] < result.mean[0] - 0.2
+    again = mt.evaluate_over_time(model, x, y, ["1s", "1d", "10y"], repeats=3, seed=4)
+    assert again.per_repeat == result.per_repeat
+    assert all(float(t.read_time_s) == 0.0 for t in mt.nn.tiles(model))  # left read at programming time
+
+
+def test_evaluate_over_time_refuses_what_it_cannot_do():
+    model, x, y = _digits_model(None)
+    with pytest.raises(ValueError, match="no drift model"):
+        mt.evaluate_over_time(model, x, y, ["1h"])
+    with pytest.raises(ValueError, match="convert it first"):
+        mt.evaluate_over_time(nn.Sequential(nn.Linear(64, 10)), x, y, ["1h"])
+    drifting, _, _ = _digits_model(PowerLawDrift())
+    for bad in ({"times": ["1 parsec"]}, {"times": []}, {"repeats": 0}):
+        with pytest.raises(ValueError):
+            mt.evaluate_over_time(drifting, x, y, **{"times": ["1h"], **bad})
+    with pytest.raises(ValueError, match="cannot be read over time"):
+        model[0].read_at("1h")
+
+
+def test_hardware_aware_noise_is_drawn_in_training_only():
+    layer = mt.MemLinear(6, 4, config=mt.TileConfig(training_weight_noise=0.1))
+    layer.tile.periphery = mt.PeripheryConfig(read_noise=False)
+    x = torch.randn(3, 6)
+    layer.train()
+    a, b = layer(x), layer(x)
+    assert not torch.equal(a, b)
+    layer.eval()
+    assert torch.equal(layer(x), layer(x))
+    with pytest.raises(ValueError, match="training_weight_noise"):
+        mt.TileConfig(training_weight_noise=-0.1)
+
+
+def test_convert_names_the_layers_it_leaves_in_float_and_maps_each_layer_to_the_window():
+    model = nn.Sequential(nn.Conv1d(1, 2, 3), nn.Flatten(), nn.Linear(4, 3), nn.LSTM(3, 3))
+    with pytest.warns(UserWarning, match=r"0 \(Conv1d\), 3 \(LSTM\)"):
+        converted = mt.convert(model)
+    assert isinstance(converted[2], mt.MemLinear) and isinstance(converted[0], nn.Conv1d)
+    with pytest.raises(ValueError, match="strict"):
+        mt.convert(model, strict=True)
+    small = nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 2))
+    with torch.no_grad():
+        small[0].weight.mul_(0.1)
+    mapped = mt.convert(small, weight_range="per-layer")
+    assert [layer.tile.config.w_max for layer in mapped] == pytest.approx(
+        [float(small[0].weight.detach().abs().max()), float(small[1].weight.detach().abs().max())]
+    )
+
+
+def test_parse_duration():
+    assert parse_duration("1h") == 3600.0 and parse_duration("2 days") == 172800.0
+    assert parse_duration("1y") == 365.25 * 86400 and parse_duration(5) == 5.0
+    for bad in ("soon", "1 parsec", -1.0, float("inf")):
+        with pytest.raises(ValueError, match="time"):
+            parse_duration(bad)
