@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..runner.study import Claim, lookup
+from ..tiles.drift import parse_duration
 
 
 def _pts(a: Any, b: Any) -> float | None:
@@ -181,6 +182,43 @@ def _biosignal_claims(prefix: str, metric: str, label: str) -> tuple[Claim, ...]
         ),
     )
 
+
+def _over_time(training: str, at: str):
+    """Accuracy (and its std) of ``training`` under the first drift model at the read time nearest ``at`` ("first",
+    "last" or a duration such as "1y"), from an ``inference-drift`` summary."""
+
+    def read(s: Mapping, c: Mapping) -> tuple[float, float] | None:
+        drifts, times = c.get("drifts") or [], lookup(s, "times_s")
+        entry = s.get(drifts[0], {}).get(training) if drifts else None
+        if entry is None or not times:
+            return None
+        if at in ("first", "last"):
+            index = 0 if at == "first" else len(times) - 1
+        else:
+            target = parse_duration(at)
+            index = min(range(len(times)), key=lambda k: abs(times[k] - target))
+        return entry["accuracy_mean"][index], entry["accuracy_std"][index]
+
+    return read
+
+
+def _over_time_gap(a, b):
+    """``100·(a − b)`` of two :func:`_over_time` readings, and its spread (quadrature sum of the stds)."""
+
+    def value(s, c):
+        x, y = a(s, c), b(s, c)
+        return None if x is None or y is None else 100.0 * (x[0] - y[0])
+
+    def spread(s, c):
+        x, y = a(s, c), b(s, c)
+        return None if x is None or y is None else 100.0 * (x[1] ** 2 + y[1] ** 2) ** 0.5
+
+    return value, spread
+
+
+_DRIFT_LOSS = _over_time_gap(_over_time("plain", "first"), _over_time("plain", "last"))
+_COMPENSATION_GAIN = _over_time_gap(_over_time("plain/compensated", "1y"), _over_time("plain", "1y"))
+_AWARE_GAIN = _over_time_gap(_over_time("hardware-aware", "1y"), _over_time("plain", "1y"))
 
 CLAIMS: dict[str, tuple[Claim, ...]] = {
     "ecg-bnn": (
@@ -431,6 +469,35 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
             lambda v: v > 0,
             threshold=0.0,
             spread=_d2d_margin_spread,
+        ),
+    ),
+    "inference-drift": (
+        Claim(
+            "Accuracy falls as the programmed devices drift (first drift model, plain training)",
+            "accuracy at the first read time − at the last (points)",
+            "> 5",
+            _DRIFT_LOSS[0],
+            lambda v: v > 5,
+            threshold=5.0,
+            spread=_DRIFT_LOSS[1],
+        ),
+        Claim(
+            "Global drift compensation recovers part of the loss (at 1 y)",
+            "compensated − uncompensated accuracy at 1 y, plain training (points)",
+            "> 0",
+            _COMPENSATION_GAIN[0],
+            lambda v: v > 0,
+            threshold=0.0,
+            spread=_COMPENSATION_GAIN[1],
+        ),
+        Claim(
+            "Hardware-aware training recovers part of the loss (at 1 y)",
+            "hardware-aware − plain accuracy at 1 y, uncompensated (points)",
+            "> 0",
+            _AWARE_GAIN[0],
+            lambda v: v > 0,
+            threshold=0.0,
+            spread=_AWARE_GAIN[1],
         ),
     ),
     "meta-pmnist": (

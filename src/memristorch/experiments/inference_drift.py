@@ -1,7 +1,7 @@
 """``inference-drift``: accuracy of a programmed network from 1 s to 10 years after programming.
 
 A small CNN (or an MLP) is trained twice — plainly in float, and hardware-aware (float master weights, Gaussian weight noise of
-``training_weight_noise`` × w_max injected in every training forward pass) — then each is written (ideal write)
+``training_weight_noise`` × the layer's largest |weight| injected in every training forward pass) — then each is written (ideal write)
 into tiles of ``device`` in ``cell`` pairs with each drift model in ``drifts`` and read at every time in ``times``,
 without and with global drift compensation, over ``repeats`` chips (fresh per-device drift draws and read noise).
 The study asks: how fast does accuracy fall for a drifting device, and how much of the loss do hardware-aware
@@ -40,13 +40,13 @@ class InferenceDriftConfig(StudyConfig):
         "cnn",
         description="cnn: conv3×3 channels[0]-pool-channels[1]-pool, then the hidden FC layers; mlp: FC only",
     )
-    channels: list[Width] = Field(default_factory=lambda: [32, 64], min_length=1, max_length=4)
+    channels: list[Width] = Field(default_factory=lambda: [16, 32], min_length=1, max_length=4)
     hidden: list[Width] = Field(default_factory=lambda: [128], min_length=1, max_length=8)
     epochs: int = Field(3, ge=1, le=1000)
     batch_size: int = Field(128, ge=1, le=65536)
     lr: float = Field(1e-3, gt=0, le=10, description="Adam learning rate")
-    train_subset: int | None = Field(None, ge=1, le=10_000_000)
-    test_subset: int | None = Field(None, ge=1, le=10_000_000)
+    train_subset: int | None = Field(20000, ge=1, le=10_000_000)
+    test_subset: int | None = Field(2000, ge=1, le=10_000_000)
     device: str = Field("soft-bounds", description="device preset of every tile")
     cell: Literal["single", "differential"] = Field(
         "differential",
@@ -63,7 +63,10 @@ class InferenceDriftConfig(StudyConfig):
         default_factory=lambda: ["power-law", "relaxation"], min_length=1
     )
     training_weight_noise: float = Field(
-        0.05, ge=0, le=1, description="hardware-aware training: weight-noise std as a fraction of w_max"
+        0.05,
+        ge=0,
+        le=1,
+        description="hardware-aware training: weight-noise std over the layer's largest |weight|",
     )
     times: list[float | str] = Field(
         default_factory=lambda: ["1s", "1min", "1h", "1d", "1w", "30d", "1y", "10y"], min_length=1

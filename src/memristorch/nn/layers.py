@@ -76,7 +76,7 @@ class _MemLayer(nn.Module):
         if not (self.training and sigma > 0):
             return self.weight
         noise = torch.randn(self.weight.shape, generator=self.tile.generator, dtype=self.weight.dtype)
-        return self.weight + noise.mul_(sigma * self.tile.config.w_max)
+        return self.weight + noise.mul_(self.weight.detach().abs().amax() * sigma)
 
     def _scaled(self, y: torch.Tensor) -> torch.Tensor:
         """The digital output scale of drift compensation (only when compensating: no op otherwise)."""

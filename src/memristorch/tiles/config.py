@@ -35,9 +35,10 @@ class TileConfig:
     drift: DriftModel | None = None
     """How the programmed conductances change with time (``tiles.drift``); None: they stay as written."""
     training_weight_noise: float = 0.0
-    """Std of additive Gaussian weight noise, as a fraction of ``w_max``, drawn anew in every forward pass while
-    the layer is in training mode — hardware-aware training (noise injection, as in Joshi et al., Nat. Commun.
-    2020); 0 in eval mode and by default."""
+    """Std of additive Gaussian weight noise, as a fraction of the layer's largest |weight| (the value per-layer
+    mapping puts at the top of the window), drawn anew in every forward pass while the layer is in training mode —
+    hardware-aware training by noise injection (Joshi et al., Nat. Commun. 2020, scale the noise the same way);
+    0 in eval mode and by default."""
 
     def __post_init__(self) -> None:
         check_int("seed", self.seed, 0, 2**63 - 1)
