@@ -87,6 +87,16 @@ TINY = {
     },
     "eeg-bnn": {**TINY_BIOSIGNAL, "tasks": ["A-E"], "window": 4097, "stride": 4097},
     "meta-stream": {**TINY_META, "dataset": "digits", "tasks": 2},
+    "inference-drift": {
+        "dataset": "digits",
+        "architecture": "mlp",
+        "hidden": [8],
+        "epochs": 1,
+        "train_subset": 64,
+        "test_subset": 50,
+        "times": ["1s", "1y"],
+        "repeats": 1,
+    },
 }
 HOSTILE = [
     math.nan,

@@ -15,11 +15,12 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field
+from pydantic import Field, field_validator
 from torch import nn
 
 from .. import plots
 from ..data import load_dataset
+from ..devices import get_device
 from ..nn import convert, evaluate_over_time
 from ..runner.config import StudyConfig
 from ..runner.seeds import derive_seed, stream
@@ -73,6 +74,19 @@ class InferenceDriftConfig(StudyConfig):
     )
     repeats: int = Field(3, ge=1, le=100, description="chips (fresh drift draws and read noise) per point")
     threads: int = Field(2, ge=1, le=256)
+
+    @field_validator("times")
+    @classmethod
+    def _times_parse(cls, times: list) -> list:
+        for t in times:
+            parse_duration(t)  # raises naming the allowed units
+        return times
+
+    @field_validator("device")
+    @classmethod
+    def _device_exists(cls, name: str) -> str:
+        get_device(name)
+        return name
 
 
 def _network(config: InferenceDriftConfig, data) -> nn.Sequential:
