@@ -213,5 +213,7 @@ def test_inference_drift_loses_accuracy_over_ten_years_and_compensation_wins_som
     assert plain[0] - plain[-1] > 0.01
     assert compensated[-1] > plain[-1]
     assert len(results.tables["accuracy_over_time"]) == 2 * 2 * 3
-    resumed = execute(spec, config, tmp_path / "run", resume=True)[0]  # the trained networks come from checkpoints
+    resumed = execute(spec, config, tmp_path / "run", resume=True)[
+        0
+    ]  # the trained networks come from checkpoints
     assert resumed.summary == results.summary

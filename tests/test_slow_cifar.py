@@ -1,5 +1,7 @@
 """Reduced-width CIFAR-10 conv BNN reproductions (slow: run with `make test-slow`)."""
 
+from pathlib import Path
+
 import pytest
 
 from memristorch.experiments import get_experiment
@@ -42,3 +44,23 @@ def test_cifar10_tnn_beats_bnn():
     # the study: on CIFAR-10 TNNs clearly beat BNNs of the same architecture
     assert summary["tnn_test_accuracy"] > summary["bnn_test_accuracy"]
     assert summary["modelled_read_error_cost_pts"] < 1.0
+
+
+def test_cifar10_weakreset_ablation():
+    """The documented CIFAR-10 run (configs/weakreset-bnn-cifar10.yaml, 3 seeds, ~45 min): the orderings that held.
+
+    Measured (README): ideal 52.3 ± 2.3, mean 49.3 ± 3.1, mean + D2D 37.0 ± 1.7, full 31.9 ± 5.3 %. The paper's
+    removal ordering (removing D2D recovers the most) did not hold at this scale and is not asserted.
+    """
+    require_dataset("cifar10")
+    spec = get_experiment("weakreset-bnn")
+    config = load_config(
+        spec.config, Path(__file__).resolve().parents[1] / "configs" / "weakreset-bnn-cifar10.yaml"
+    )
+    accuracy = spec.run(config).summary["test_accuracy"]
+    assert accuracy["ideal"] > 0.45
+    assert accuracy["mean"] - accuracy["mean+d2d"] > 0.05  # D2D is what costs the mean model most
+    assert (
+        accuracy["mean"] - accuracy["mean+d2d"] > accuracy["mean+d2d"] - accuracy["full"]
+    )  # more than RTN + 1/f
+    assert accuracy["ideal"] - accuracy["full"] > 0.10
