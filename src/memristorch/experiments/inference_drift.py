@@ -11,7 +11,7 @@ curves, not their time axis, is the result until they are calibrated.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import torch
 import torch.nn.functional as F
@@ -32,6 +32,8 @@ from .bnn_common import Width, trained_model
 from .evaluation import accuracy
 
 TRAININGS = ("plain", "hardware-aware")
+Seconds = Annotated[float, Field(ge=0, le=1e12)]
+"""A read time in seconds (up to ~30,000 years)."""
 
 
 class InferenceDriftConfig(StudyConfig):
@@ -69,8 +71,11 @@ class InferenceDriftConfig(StudyConfig):
         le=1,
         description="hardware-aware training: weight-noise std over the layer's largest |weight|",
     )
-    times: list[float | str] = Field(
-        default_factory=lambda: ["1s", "1min", "1h", "1d", "1w", "30d", "1y", "10y"], min_length=1
+    times: list[Seconds | str] = Field(
+        default_factory=lambda: ["1s", "1min", "1h", "1d", "1w", "30d", "1y", "10y"],
+        min_length=1,
+        max_length=64,
+        description='read times after programming: seconds, or a number with a unit ("1h", "1d", "10y")',
     )
     repeats: int = Field(3, ge=1, le=100, description="chips (fresh drift draws and read noise) per point")
     threads: int = Field(2, ge=1, le=256)

@@ -31,12 +31,13 @@ class _MemLayer(nn.Module):
 
     def _check_input(self, x) -> None:
         """The input must be a tensor of the weights' dtype and device, checked before any noise is drawn."""
-        if not isinstance(x, torch.Tensor):
+        weight = self.weight
+        if type(x) is not torch.Tensor and not isinstance(x, torch.Tensor):
             raise TypeError(f"input must be a torch.Tensor, got {type(x).__name__}")
-        if x.dtype != self.weight.dtype or x.device != self.weight.device:
+        if x.dtype != weight.dtype or x.device != weight.device:
             raise TypeError(
-                f"input is {x.dtype} on {x.device} but the layer's weights are {self.weight.dtype} on "
-                f"{self.weight.device}; cast the input (x.to(...)) or move the model (model.to(...))"
+                f"input is {x.dtype} on {x.device} but the layer's weights are {weight.dtype} on "
+                f"{weight.device}; cast the input (x.to(...)) or move the model (model.to(...))"
             )
 
     def _attach_tile(self, config: TileConfig) -> None:
@@ -70,17 +71,13 @@ class _MemLayer(nn.Module):
         them as programmed again."""
         self.weight.copy_(self.tile.weight_at(t_s, compensate, generator))
 
-    def _read_weight(self) -> torch.Tensor:
+    def _read_weight(self, tile: AnalogTile) -> torch.Tensor:
         """The weights a forward pass uses: the mirror, plus hardware-aware training noise in training mode."""
-        sigma = self.tile.config.training_weight_noise
-        if not (self.training and sigma > 0):
+        if not self.training or tile.config.training_weight_noise == 0:
             return self.weight
-        noise = torch.randn(self.weight.shape, generator=self.tile.generator, dtype=self.weight.dtype)
+        sigma = tile.config.training_weight_noise
+        noise = torch.randn(self.weight.shape, generator=tile.generator, dtype=self.weight.dtype)
         return self.weight + noise.mul_(self.weight.detach().abs().amax() * sigma)
-
-    def _scaled(self, y: torch.Tensor) -> torch.Tensor:
-        """The digital output scale of drift compensation (only when compensating: no op otherwise)."""
-        return y * self.tile.output_scale if self.tile.compensated else y
 
     def __deepcopy__(self, memo):
         # nn.Parameter's own deepcopy drops attributes, so re-link the copied weight to the copied tile
@@ -126,7 +123,7 @@ class MemLinear(_MemLayer):
         self._check_input(x)
         tile = self.tile
         x = tile.prepare_input(x)
-        weight = self._read_weight()
+        weight = self._read_weight(tile)
         # the digital bias commutes with the additive read noise: fuse it (not before an ADC or an output scale)
         if tile.periphery.adc_bits is None and not tile.compensated:
             y = F.linear(x, weight, self.bias)
@@ -134,7 +131,9 @@ class MemLinear(_MemLayer):
         else:
             y, bias = F.linear(x, weight), self.bias
         norm = torch.linalg.vector_norm(x, dim=-1, keepdim=True) if tile.needs_input_norm else None
-        y = self._scaled(tile.finish_output(y, norm))
+        y = tile.finish_output(y, norm)
+        if tile.compensated:  # the digital output scale of drift compensation
+            y = y * tile.output_scale
         return y if bias is None else y + bias
 
     def extra_repr(self) -> str:
@@ -199,14 +198,16 @@ class MemConv2d(_MemLayer):
         self._check_input(x)
         tile = self.tile
         x = tile.prepare_input(x)
-        y = self._conv(x, self._read_weight(), self.groups)
+        y = self._conv(x, self._read_weight(tile), self.groups)
         norm = None
         if tile.needs_input_norm:
             # ‖patch‖ of every receptive field, per group, by a convolution of x² with a ones kernel
             ones = x.new_ones((self.groups, self.in_channels // self.groups, *self.kernel_size))
             sq = self._conv(x.detach() ** 2, ones, self.groups).clamp_(min=0).sqrt_()
             norm = sq.repeat_interleave(self.out_channels // self.groups, dim=1)
-        y = self._scaled(tile.finish_output(y, norm))
+        y = tile.finish_output(y, norm)
+        if tile.compensated:
+            y = y * tile.output_scale
         return y if self.bias is None else y + self.bias.view(1, -1, 1, 1)
 
     def extra_repr(self) -> str:

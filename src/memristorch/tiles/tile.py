@@ -278,9 +278,13 @@ class AnalogTile(nn.Module):
         if tuple(delta_w.shape) != self.weight_shape:
             raise ValueError(f"delta_w must have shape {self.weight_shape}, got {tuple(delta_w.shape)}")
         alpha = check_finite("alpha", alpha)
-        check_finite_tensor("delta_w", delta_w)
-        if self.cell.max_pulses is None and delta_w.numel():
-            peak = float(delta_w.detach().abs().amax()) * abs(alpha) / self.cell.weight_per_pulse
+        if not delta_w.numel():
+            return
+        largest = float(delta_w.detach().abs().amax())  # one reduction: NaN and inf propagate through the max
+        if not math.isfinite(largest):
+            check_finite_tensor("delta_w", delta_w)  # raises, counting the bad entries
+        if self.cell.max_pulses is None:
+            peak = largest * abs(alpha) / self.cell.weight_per_pulse
             if peak > MAX_PULSES_PER_CALL - 1:  # stochastic rounding may add one
                 raise ValueError(
                     f"alpha·delta_w asks for up to {peak:.3g} pulses on one device in one update; a tile plans at "
