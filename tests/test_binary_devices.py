@@ -154,3 +154,20 @@ def test_1t1r_default_reference_minimises_the_bit_error_rate():
     assert best.bit_error_rate(STRONG) < 1e-3 * midway.bit_error_rate(STRONG)  # orders of magnitude at 200 µA
     with pytest.raises(ValueError, match="reference must be one of"):
         OneT1RCell(device, reference="median")
+
+
+def test_mram_retention_flips_follow_the_two_state_neel_brown_law():
+    mram = STMRAM(thermal_stability=40.0)
+    tau = 1e-9 * math.exp(40.0)
+    p = mram.retention_flip_probability([1.0, 1e3, tau, 1e3 * tau])
+    assert p[0] == pytest.approx(1.0 / tau, rel=1e-6)  # ≈ t/τ while small
+    assert np.all(np.diff(p) > 0) and p[-1] == pytest.approx(0.5)  # no memory left long after τ
+    # Monte Carlo of the hops: a bit reads flipped after an odd number of Poisson hops in [0, t]
+    rng = np.random.default_rng(0)
+    hops = rng.poisson(0.7, size=400_000)  # t = 0.7 τ
+    assert np.mean(hops % 2 == 1) == pytest.approx(
+        float(mram.retention_flip_probability(0.7 * tau)), abs=3e-3
+    )
+    assert STMRAM().retention_flip_probability(10 * 365.25 * 86400.0) < 1e-8  # Δ = 60: a ten-year class bit
+    with pytest.raises(ValueError, match="time_s"):
+        mram.retention_flip_probability(-1.0)

@@ -70,6 +70,23 @@ class STMRAM:
         barrier = np.maximum(p.thermal_stability * (1.0 - i), p.min_barrier_kt)
         return p.attempt_time_s * np.exp(barrier)
 
+    def retention_flip_probability(self, time_s) -> np.ndarray:
+        """Probability that a stored bit has flipped ``time_s`` seconds after writing, at zero current.
+
+        Néel–Brown thermal activation over the full barrier: the free layer hops between its two states as a Poisson
+        process of rate 1/τ, τ = τ0 · e^Δ, so the bit reads flipped after an odd number of hops:
+        P(t) = (1 − exp(−2t/τ)) / 2 (≈ t/τ while small; ½ — no memory left — for t ≫ τ). With the defaults
+        (Δ = 60, τ0 = 1 ns) ten years give ≈ 3e-9; at Δ = 40 about 47 % of the bits read flipped after ten years.
+        A BNN stored in MRAM read at time t sees ``cells.SignFlips(ber=P(t))`` on top of its write errors.
+        """
+        t = np.asarray(time_s, dtype=float)
+        if np.any(~np.isfinite(t)) or np.any(t < 0):
+            raise ValueError("time_s (time since writing) must be finite and ≥ 0")
+        p = self.params
+        # log of the mean retention time τ0·e^Δ, kept in logs so that Δ up to 200 does not overflow
+        log_tau = math.log(p.attempt_time_s) + p.thermal_stability
+        return -0.5 * np.expm1(-2.0 * t * np.exp(-log_tau))
+
     def log_write_error_rate(self, current_a, width_s) -> np.ndarray:
         """ln WER for write currents and widths (broadcast); log form keeps 1e-30 rates accurate."""
         p = self.params
