@@ -3,7 +3,7 @@
 from . import cells, devices, nn, optim, tiles
 from .devices import get_device
 from .ledger import summarize
-from .nn import MemConv2d, MemLinear, convert, evaluate_over_time
+from .nn import MemConv2d, MemLinear, calibrate, convert, evaluate_over_time
 from .optim import InSituSGD
 from .tiles import PeripheryConfig, TileConfig, VerifyConfig
 
@@ -16,6 +16,7 @@ __all__ = [
     "PeripheryConfig",
     "TileConfig",
     "VerifyConfig",
+    "calibrate",
     "cells",
     "convert",
     "devices",

@@ -15,6 +15,7 @@ from .binary import (
     sign_activation,
     store_weights,
 )
+from .calibrate import calibrate
 from .convert import convert, tiles
 from .layers import TILE_ATTRIBUTE, MemConv2d, MemLinear
 from .over_time import OverTime, evaluate_over_time
@@ -35,6 +36,7 @@ __all__ = [
     "TernaryConv2d",
     "TernaryLinear",
     "binarize",
+    "calibrate",
     "clear_stored_weights",
     "clip_hidden_weights",
     "convert",

@@ -88,6 +88,9 @@ def convert(
             counter[0] += 1
 
     swap(model)
+    for name, module in model.named_modules():  # tiles know their layer's name (warnings, reports)
+        if isinstance(module, (MemLinear, MemConv2d)):
+            module.tile.name = name
     if left:
         warnings.warn(
             f"convert left {len(left)} weight layer(s) in float (no memristive version): {', '.join(left)}",

@@ -42,8 +42,12 @@ class PeripheryConfig:
     input_range: float = 1.0
     adc_bits: int | None = None
     output_range: float = 10.0
+    clip_warning_fraction: float = 0.01
+    """A tile warns, naming its layer, when more than this share of one read's DAC inputs or ADC outputs clip
+    (1 disables the check); ``memristorch.calibrate`` sets the ranges from data."""
 
     def __post_init__(self) -> None:
+        check_range("clip_warning_fraction", self.clip_warning_fraction, 0.0, 1.0)
         check_range("input_noise_std", self.input_noise_std, 0.0)
         _check_bits("dac_bits", self.dac_bits)
         _check_bits("adc_bits", self.adc_bits)
@@ -53,11 +57,18 @@ class PeripheryConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def prepare_input(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    def prepare_input(
+        self,
+        x: torch.Tensor,
+        generator: torch.Generator | None,
+        input_range: float | None = None,
+        quantize: bool = True,
+    ) -> torch.Tensor:
+        """Input noise, then the DAC at ``input_range`` (default: this config's; a tile passes its calibrated one)."""
         if self.input_noise_std > 0:
             x = x + self.input_noise_std * torch.randn(x.shape, generator=generator, dtype=x.dtype)
-        if self.dac_bits is not None:
-            x = quantize_ste(x, self.dac_bits, self.input_range)
+        if self.dac_bits is not None and quantize:
+            x = quantize_ste(x, self.dac_bits, self.input_range if input_range is None else input_range)
         return x
 
     def finish_output(
@@ -66,11 +77,23 @@ class PeripheryConfig:
         input_norm: torch.Tensor | None,
         weight_noise_std: float,
         generator: torch.Generator | None,
+        output_range: float | None = None,
+        quantize: bool = True,
     ) -> torch.Tensor:
         """Add read noise (``weight_noise_std · ‖x‖`` per output; ``input_norm`` broadcasts to ``y``) and the ADC."""
+        y = self.add_read_noise(y, input_norm, weight_noise_std, generator)
+        if self.adc_bits is not None and quantize:
+            y = quantize_ste(y, self.adc_bits, self.output_range if output_range is None else output_range)
+        return y
+
+    def add_read_noise(
+        self,
+        y: torch.Tensor,
+        input_norm: torch.Tensor | None,
+        weight_noise_std: float,
+        generator: torch.Generator | None,
+    ) -> torch.Tensor:
         if self.read_noise and weight_noise_std > 0 and input_norm is not None:
             noise = torch.randn(y.shape, generator=generator, dtype=y.dtype)
             y = torch.addcmul(y, noise, input_norm.detach(), value=weight_noise_std)
-        if self.adc_bits is not None:
-            y = quantize_ste(y, self.adc_bits, self.output_range)
         return y

@@ -13,14 +13,27 @@ everything is computed first, and device buffers are written only once nothing m
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 from torch import nn
 
-from .._validation import MAX_PULSES_PER_CALL, check_finite, check_finite_tensor
+from .._validation import MAX_PULSES_PER_CALL, check_finite, check_finite_tensor, check_range
 from ..ledger import Ledger
 from .config import TileConfig
+from .periphery import quantize_ste
 from .programming import ProgramReport, VerifyConfig, program_and_verify
+
+#: calibration keeps at most this many |values| per read (evenly strided beyond it): enough for a 99.99th percentile
+_CALIBRATION_SAMPLE = 200_000
+
+
+def _abs_sample(values: torch.Tensor) -> torch.Tensor:
+    flat = values.detach().abs().reshape(-1).float()
+    if flat.numel() <= _CALIBRATION_SAMPLE:
+        return flat.clone()
+    step = flat.numel() // _CALIBRATION_SAMPLE + 1
+    return flat[::step].clone()  # evenly strided: deterministic, no random stream touched
 
 
 class AnalogTile(nn.Module):
@@ -65,6 +78,18 @@ class AnalogTile(nn.Module):
         self.register_buffer("output_scale", torch.ones(()))
         self.compensated = False
         self._read_time = 0.0  # host copy of read_time_s (no device sync per update)
+        # DAC/ADC ranges: the config's until calibrated (memristorch.calibrate); host copies for the read path
+        self.register_buffer(
+            "input_range", torch.tensor(float(self.periphery.input_range), dtype=torch.float64)
+        )
+        self.register_buffer(
+            "output_range", torch.tensor(float(self.periphery.output_range), dtype=torch.float64)
+        )
+        self._ranges = (float(self.periphery.input_range), float(self.periphery.output_range))
+        self.name = ""  # the layer's path in its model (set by convert), for messages
+        self._calibration: dict[str, list[torch.Tensor]] | None = None
+        self._warned: set[str] = set()
+        self._reads_watched = 0
         self._scratch: tuple[torch.Tensor, torch.Tensor] | None = None  # reused planning buffers, not state
 
     # -- state -------------------------------------------------------------------------------------------------------
@@ -193,10 +218,79 @@ class AnalogTile(nn.Module):
 
     # -- read --------------------------------------------------------------------------------------------------------
     def prepare_input(self, x: torch.Tensor) -> torch.Tensor:
-        return self.periphery.prepare_input(x, self.generator)
+        periphery = self.periphery
+        if self._calibration is not None:
+            self._calibration["input"].append(_abs_sample(x))
+            return periphery.prepare_input(x, self.generator, quantize=False)
+        if periphery.dac_bits is not None:
+            self._watch_clipping(x, self._ranges[0], "DAC inputs", "input_range")
+        return periphery.prepare_input(x, self.generator, self._ranges[0])
 
     def finish_output(self, y: torch.Tensor, input_norm: torch.Tensor | None) -> torch.Tensor:
-        return self.periphery.finish_output(y, input_norm, self.cell.read_noise_weight_std, self.generator)
+        periphery = self.periphery
+        y = periphery.add_read_noise(y, input_norm, self.cell.read_noise_weight_std, self.generator)
+        if self._calibration is not None:
+            self._calibration["output"].append(_abs_sample(y))
+            return y
+        if periphery.adc_bits is None:
+            return y
+        self._watch_clipping(y, self._ranges[1], "ADC outputs", "output_range")
+        return quantize_ste(y, periphery.adc_bits, self._ranges[1])
+
+    def _watch_clipping(self, values: torch.Tensor, limit: float, what: str, field: str) -> None:
+        """Warn once per tile and converter when more than ``clip_warning_fraction`` of one read clips (checked on
+        every read of the first 100, then on every 50th read of each converter)."""
+        share = self.periphery.clip_warning_fraction
+        self._reads_watched += 1
+        if share >= 1.0 or field in self._warned or values.numel() == 0:
+            return
+        if self._reads_watched > 200 and self._reads_watched % 100:  # every read at first, then every 100th
+            return
+        clipped = float((values.detach().abs() > limit).sum()) / values.numel()
+        if clipped > share:
+            self._warned.add(field)
+            where = f"layer {self.name!r}" if self.name else f"the tile of weight shape {self.weight_shape}"
+            warnings.warn(
+                f"{where}: {clipped:.1%} of its {what} clip at {field} {limit:g} (warning above "
+                f"{share:.1%}); set the range from data with memristorch.calibrate(model, batches)",
+                stacklevel=3,
+            )
+
+    # -- calibration of the converters ---------------------------------------------------------------------------
+    def start_calibration(self) -> None:
+        """Record |inputs| and |outputs| of the following reads, with the DAC and ADC bypassed."""
+        self._calibration = {"input": [], "output": []}
+
+    @torch.no_grad()
+    def finish_calibration(self, percentile: float = 99.99) -> tuple[float, float]:
+        """Set the DAC input range and the ADC output range to ``percentile`` of the recorded |values|; returns them.
+
+        A converter the periphery does not have keeps its range (it is not used). Raises if nothing was recorded.
+        """
+        check_range("percentile", percentile, 0.0, 100.0, low_inclusive=False)
+        record, self._calibration = self._calibration, None
+        if not record or not record["input"]:
+            raise ValueError(
+                f"{self.name or 'tile'}: no read was recorded between start and finish of calibration"
+            )
+        ranges = []
+        for key, current in zip(("input", "output"), self._ranges, strict=True):
+            values = torch.cat(record[key])
+            level = float(torch.quantile(values.double(), percentile / 100.0)) if values.numel() else 0.0
+            ranges.append(level if level > 0 else current)
+        self.set_ranges(*ranges)
+        return ranges[0], ranges[1]
+
+    def set_ranges(self, input_range: float | None = None, output_range: float | None = None) -> None:
+        """Set the DAC input range and/or ADC output range of this tile (finite, > 0)."""
+        new = list(self._ranges)
+        for i, (name, value) in enumerate((("input_range", input_range), ("output_range", output_range))):
+            if value is not None:
+                new[i] = check_range(name, value, 0.0, low_inclusive=False)
+        self.input_range.fill_(new[0])
+        self.output_range.fill_(new[1])
+        self._ranges = (new[0], new[1])
+        self._warned.clear()
 
     @property
     def needs_input_norm(self) -> bool:
@@ -319,9 +413,12 @@ class AnalogTile(nn.Module):
         # tiles saved before drift existed have no read time or output scale: read at programming, unscaled
         state_dict.setdefault(prefix + "read_time_s", torch.zeros((), dtype=torch.float64))
         state_dict.setdefault(prefix + "output_scale", torch.ones(()))
+        state_dict.setdefault(prefix + "input_range", self.input_range.clone())
+        state_dict.setdefault(prefix + "output_range", self.output_range.clone())
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
         self.generator.set_state(self.rng_state.clone())
         self._read_time, self.compensated = float(self.read_time_s), float(self.output_scale) != 1.0
+        self._ranges = (float(self.input_range), float(self.output_range))
 
     def extra_repr(self) -> str:
         return (
