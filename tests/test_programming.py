@@ -1,6 +1,8 @@
 import pytest
 import torch
+from torch import nn
 
+import memristorch as mt
 from memristorch.devices import PulsedDevice
 from memristorch.devices.mss import MSSDevice
 from memristorch.tiles.programming import VerifyConfig, program_and_verify
@@ -169,3 +171,26 @@ def test_width_step_down_meets_tolerances_finer_than_one_pulse(kw):
         program_and_verify(
             pulsed, pulsed.init_state((2,)), torch.full((2,), 5e-5), VerifyConfig(width_step_down=0.5)
         )
+
+
+def test_whole_model_program_and_verify_books_every_layer_and_totals_them():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(8, 6), nn.ReLU(), nn.Linear(6, 3))
+    model = mt.convert(net, mt.TileConfig(device="soft-bounds", cell="differential"))
+    for layer in (model[0], model[2]):  # start the devices away from their targets
+        layer.tile.update(torch.full(tuple(layer.weight.shape), 0.3))
+    before = mt.summarize(model)
+    with pytest.raises(TypeError, match="VerifyConfig"):
+        mt.program_and_verify(model, {"tolerance": 0.02})
+    assert mt.summarize(model) == before
+    report = mt.program_and_verify(model, mt.VerifyConfig(tolerance=0.05, max_pulses=100))
+    summary = report.summary()
+    assert set(report.layers) == {"0", "2"} and summary["devices"] == 2 * (8 * 6 + 6 * 3)
+    ledgers = mt.summarize(model)
+    assert summary["pulses"] == ledgers["pulses"] - before["pulses"] > 0
+    assert summary["reads"] == sum(r.summary()["reads"] for r in report.layers.values())
+    assert summary["time_s"] == pytest.approx(sum(r.summary()["time_s"] for r in report.layers.values()))
+    mt.program(model)  # ideal write of the float mirrors: the layers hold what they show
+    assert torch.allclose(model[0].weight, model[0].tile.effective_weight())
+    with pytest.raises(ValueError, match="convert it first"):
+        mt.program(net)

@@ -3,7 +3,7 @@
 from . import cells, devices, nn, optim, tiles
 from .devices import get_device
 from .ledger import summarize
-from .nn import MemConv2d, MemLinear, calibrate, convert, evaluate_over_time
+from .nn import MemConv2d, MemLinear, calibrate, convert, evaluate_over_time, program, program_and_verify
 from .optim import InSituSGD
 from .tiles import PeripheryConfig, TileConfig, VerifyConfig
 
@@ -24,6 +24,8 @@ __all__ = [
     "get_device",
     "nn",
     "optim",
+    "program",
+    "program_and_verify",
     "summarize",
     "tiles",
 ]

@@ -20,6 +20,7 @@ from .convert import convert, tiles
 from .layers import TILE_ATTRIBUTE, MemConv2d, MemLinear
 from .over_time import OverTime, evaluate_over_time
 from .packed import PackedBNN
+from .programming import ModelProgramReport, program, program_and_verify
 from .stochastic import StochasticBits
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "BinaryLinear",
     "MemConv2d",
     "MemLinear",
+    "ModelProgramReport",
     "OverTime",
     "PackedBNN",
     "SignActivation",
@@ -41,6 +43,8 @@ __all__ = [
     "clip_hidden_weights",
     "convert",
     "evaluate_over_time",
+    "program",
+    "program_and_verify",
     "quantized_layers",
     "set_training_errors",
     "sign_activation",
