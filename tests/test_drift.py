@@ -163,10 +163,10 @@ def test_hardware_aware_noise_is_drawn_in_training_only():
 
 
 def test_convert_names_the_layers_it_leaves_in_float_and_maps_each_layer_to_the_window():
-    model = nn.Sequential(nn.Conv1d(1, 2, 3), nn.Flatten(), nn.Linear(4, 3), nn.LSTM(3, 3))
-    with pytest.warns(UserWarning, match=r"0 \(Conv1d\), 3 \(LSTM\)"):
+    model = nn.Sequential(nn.ConvTranspose1d(1, 2, 3), nn.Flatten(), nn.Linear(10, 3), nn.LSTM(3, 3))
+    with pytest.warns(UserWarning, match=r"0 \(ConvTranspose1d\), 3 \(LSTM\)"):
         converted = mt.convert(model)
-    assert isinstance(converted[2], mt.MemLinear) and isinstance(converted[0], nn.Conv1d)
+    assert isinstance(converted[2], mt.MemLinear) and isinstance(converted[0], nn.ConvTranspose1d)
     with pytest.raises(ValueError, match="strict"):
         mt.convert(model, strict=True)
     small = nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 2))
@@ -217,3 +217,22 @@ def test_inference_drift_loses_accuracy_over_ten_years_and_compensation_wins_som
         0
     ]  # the trained networks come from checkpoints
     assert resumed.summary == results.summary
+
+
+@pytest.mark.parametrize(
+    ("conv", "shape"), [(nn.Conv1d, (2, 3, 20)), (nn.Conv2d, (2, 3, 9, 9)), (nn.Conv3d, (2, 3, 6, 6, 6))]
+)
+def test_convolutions_of_every_dimension_convert_and_compute_what_the_float_layer_does(conv, shape):
+    torch.manual_seed(0)
+    net = nn.Sequential(conv(3, 4, 3, padding=1, stride=2, bias=True))
+    periphery = mt.PeripheryConfig(read_noise=False)
+    model = mt.convert(net, mt.TileConfig(device="linear", cell="differential", periphery=periphery))
+    assert type(model[0]).__name__ == f"MemConv{len(shape) - 2}d"
+    x = torch.randn(shape)
+    layer = model[0]
+    expected = conv(3, 4, 3, padding=1, stride=2)
+    with torch.no_grad():
+        expected.weight.copy_(layer.tile.effective_weight())
+        expected.bias.copy_(net[0].bias)
+    assert torch.allclose(model(x), expected(x), atol=1e-5)
+    assert (layer.weight - net[0].weight).abs().max() < 0.01  # programmed within the device's resolution

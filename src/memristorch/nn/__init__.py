@@ -17,7 +17,7 @@ from .binary import (
 )
 from .calibrate import calibrate
 from .convert import convert, tiles
-from .layers import TILE_ATTRIBUTE, MemConv2d, MemLinear
+from .layers import TILE_ATTRIBUTE, MemConv1d, MemConv2d, MemConv3d, MemLinear
 from .over_time import OverTime, evaluate_over_time
 from .packed import PackedBNN
 from .programming import ModelProgramReport, program, program_and_verify
@@ -27,7 +27,9 @@ __all__ = [
     "BinaryConv1d",
     "BinaryConv2d",
     "BinaryLinear",
+    "MemConv1d",
     "MemConv2d",
+    "MemConv3d",
     "MemLinear",
     "ModelProgramReport",
     "OverTime",

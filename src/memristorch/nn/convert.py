@@ -11,16 +11,19 @@ from typing import Literal
 from torch import nn
 
 from ..tiles import AnalogTile, TileConfig
-from .layers import MemConv2d, MemLinear
+from .layers import MemConv1d, MemConv2d, MemConv3d, MemLinear, _MemLayer
 
 # exact types only: subclasses (e.g. attention's out_proj) may be used by their parents in ways a swap would break
-_REPLACEMENTS: dict[type, type] = {nn.Linear: MemLinear, nn.Conv2d: MemConv2d}
+_REPLACEMENTS: dict[type, type] = {
+    nn.Linear: MemLinear,
+    nn.Conv1d: MemConv1d,
+    nn.Conv2d: MemConv2d,
+    nn.Conv3d: MemConv3d,
+}
 
 
 #: layer types that hold weight matrices but have no memristive counterpart yet: left in float, with a warning
 _LEFT_IN_FLOAT = (
-    nn.Conv1d,
-    nn.Conv3d,
     nn.ConvTranspose1d,
     nn.ConvTranspose2d,
     nn.ConvTranspose3d,
@@ -41,13 +44,13 @@ def convert(
     weight_range: Literal["config", "per-layer"] = "config",
     strict: bool = False,
 ) -> nn.Module:
-    """Return ``model`` with every ``nn.Linear`` and ``nn.Conv2d`` replaced by ``MemLinear`` / ``MemConv2d``.
+    """Return ``model`` with every ``nn.Linear`` and ``nn.Conv1d/2d/3d`` replaced by its memristive twin.
 
     Float weights are written into the devices (ideal write) and the layers mirror what the devices then hold.
     Layer ``i`` (in module order) gets the random seed ``config.seed + i``, so conversions are reproducible.
     ``weight_range="per-layer"`` maps each layer's largest |weight| to the full conductance window (its own
     ``w_max``, the usual per-layer scale of analog inference) instead of ``config.w_max`` for all. Layers that hold
-    weights but have no memristive version (Conv1d/3d, transposed convs, RNN/LSTM/GRU, attention, embeddings) stay in
+    weights but have no memristive version (transposed convs, RNN/LSTM/GRU, attention, embeddings, bilinear) stay in
     float: a warning names each, and ``strict=True`` raises instead. Normalisation layers are digital by design.
     """
     if not isinstance(model, nn.Module):
@@ -56,7 +59,7 @@ def convert(
         raise TypeError(f"config must be a TileConfig or None, got {type(config).__name__}")
     if weight_range not in ("config", "per-layer"):
         raise ValueError(f"weight_range must be 'config' or 'per-layer', got {weight_range!r}")
-    if isinstance(model, (nn.Linear, nn.Conv2d)):
+    if type(model) in _REPLACEMENTS:
         raise ValueError("convert needs a container module; wrap a single layer in nn.Sequential")
     config = config or TileConfig()
     left = [
@@ -89,7 +92,7 @@ def convert(
 
     swap(model)
     for name, module in model.named_modules():  # tiles know their layer's name (warnings, reports)
-        if isinstance(module, (MemLinear, MemConv2d)):
+        if isinstance(module, _MemLayer):
             module.tile.name = name
     if left:
         warnings.warn(

@@ -142,8 +142,12 @@ class MemLinear(_MemLayer):
         )
 
 
-class MemConv2d(_MemLayer):
-    """Drop-in for :class:`torch.nn.Conv2d` (zero padding) with device-stored weights."""
+class _MemConv(_MemLayer):
+    """Drop-in for ``torch.nn.Conv{1,2,3}d`` (zero padding) with device-stored weights; subclasses set the dims."""
+
+    _float_type: type[nn.Module]
+    _functional = None
+    _dims = 0
 
     def __init__(
         self,
@@ -158,7 +162,9 @@ class MemConv2d(_MemLayer):
         config: TileConfig | None = None,
     ) -> None:
         super().__init__()
-        reference = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias)
+        reference = self._float_type(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias
+        )
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride = reference.kernel_size, reference.stride
         self.padding, self.dilation, self.groups = reference.padding, reference.dilation, groups
@@ -167,12 +173,12 @@ class MemConv2d(_MemLayer):
         self._attach_tile(TileConfig() if config is None else config)
 
     @classmethod
-    def from_float(cls, module: nn.Conv2d, config: TileConfig) -> MemConv2d:
+    def from_float(cls, module: nn.Module, config: TileConfig) -> _MemConv:
         if module.padding_mode != "zeros":
-            raise ValueError(f"padding_mode must be 'zeros' for MemConv2d, got {module.padding_mode!r}")
+            raise ValueError(f"padding_mode must be 'zeros' for {cls.__name__}, got {module.padding_mode!r}")
         if isinstance(module.padding, str):
             raise ValueError(
-                "padding must be given as integers for MemConv2d (string padding is not supported)"
+                f"padding must be given as integers for {cls.__name__} (string padding is not supported)"
             )
         layer = cls(
             module.in_channels,
@@ -192,7 +198,7 @@ class MemConv2d(_MemLayer):
         return layer
 
     def _conv(self, x: torch.Tensor, weight: torch.Tensor, groups: int) -> torch.Tensor:
-        return F.conv2d(x, weight, None, self.stride, self.padding, self.dilation, groups)
+        return type(self)._functional(x, weight, None, self.stride, self.padding, self.dilation, groups)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check_input(x)
@@ -208,10 +214,28 @@ class MemConv2d(_MemLayer):
         y = tile.finish_output(y, norm)
         if tile.compensated:
             y = y * tile.output_scale
-        return y if self.bias is None else y + self.bias.view(1, -1, 1, 1)
+        return y if self.bias is None else y + self.bias.view(1, -1, *([1] * self._dims))
 
     def extra_repr(self) -> str:
         return (
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
             f"padding={self.padding}, groups={self.groups}, bias={self.bias is not None}"
         )
+
+
+class MemConv1d(_MemConv):
+    """Drop-in for :class:`torch.nn.Conv1d` (zero padding) with device-stored weights."""
+
+    _float_type, _functional, _dims = nn.Conv1d, F.conv1d, 1
+
+
+class MemConv2d(_MemConv):
+    """Drop-in for :class:`torch.nn.Conv2d` (zero padding) with device-stored weights."""
+
+    _float_type, _functional, _dims = nn.Conv2d, F.conv2d, 2
+
+
+class MemConv3d(_MemConv):
+    """Drop-in for :class:`torch.nn.Conv3d` (zero padding) with device-stored weights."""
+
+    _float_type, _functional, _dims = nn.Conv3d, F.conv3d, 3
