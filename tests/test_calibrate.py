@@ -1,4 +1,4 @@
-"""Periphery calibration: DAC/ADC ranges from data, and a warning naming the layer whose converter clips."""
+"""Periphery: DAC/ADC ranges from data, a warning naming the layer whose converter clips, and the cost of reads."""
 
 import warnings
 
@@ -88,3 +88,32 @@ def test_calibration_refuses_what_it_cannot_do_and_leaves_no_tile_recording():
     assert before == [1.0, 1.0]  # a failed calibration changed no range
     with pytest.raises(ValueError, match="input_range"):
         model[0].tile.set_ranges(input_range=float("nan"))
+
+
+def test_read_cost_books_array_energy_converters_and_latency_apart_from_writes():
+    torch.manual_seed(0)
+    periphery = mt.PeripheryConfig(book_reads=True, dac_bits=8, adc_bits=8, input_range=2.0)
+    model = mt.convert(
+        nn.Sequential(nn.Linear(8, 6), nn.ReLU(), nn.Linear(6, 3)), mt.TileConfig(periphery=periphery)
+    )
+    x = torch.rand(5, 8)  # inside the DAC range: quantised inputs stay within one step of x
+    writes = mt.summarize(model)
+    model(x)
+    summary = mt.summarize(model)
+    assert summary["pulses"] == writes["pulses"] and summary["energy_j"] == writes["energy_j"]  # reads apart
+    assert summary["mvms"] == 5 + 5
+    first = model[0].tile
+    g = first.conductances().sum(0)
+    expected = float((x @ g.T).sum()) * 0.2**2 * 10e-9 / 2.0  # Σ |x|/x_range · G · V² · t_read
+    assert float(first.ledger.read_energy_j) == pytest.approx(expected, rel=1e-2)
+    dac, adc = 50e-15, 10e-15 * 2**8
+    assert summary["converter_energy_j"] == pytest.approx((5 * 8 + 5 * 6) * dac + (5 * 6 + 5 * 3) * adc)
+    assert summary["read_time_s"] == pytest.approx(10 * (10e-9 + 5e-9))
+    conv = mt.convert(nn.Sequential(nn.Conv2d(2, 3, 3)), mt.TileConfig(periphery=periphery))
+    conv(torch.rand(2, 2, 5, 5))
+    assert mt.summarize(conv)["mvms"] == 2 * 3 * 3  # one matrix-vector product per output position
+    quiet = mt.convert(nn.Sequential(nn.Linear(8, 6)))
+    quiet(x)
+    assert mt.summarize(quiet)["mvms"] == 0  # off by default: no cost on the read path
+    with pytest.raises(ValueError, match="read_time_s"):
+        mt.PeripheryConfig(read_time_s=-1.0)

@@ -1,4 +1,5 @@
-"""Accounting of what programming cost: pulses, write cycles per device, time and energy.
+"""Accounting of what programming and reading cost: pulses, write cycles per device, time and energy; and, apart,
+the matrix-vector products read for inference with their array, DAC and ADC energy and latency.
 
 A :class:`Ledger` is a ``torch.nn.Module`` of buffers so that it travels inside ``state_dict`` with the devices it
 counts. Energy and time accumulate in float64 tensors, write cycles (pulses received) per device in int64 (an update plans at most 2**24 pulses per device, so the
@@ -23,6 +24,12 @@ class Ledger(nn.Module):
         self.register_buffer("time_s", torch.zeros((), dtype=torch.float64))
         self.register_buffer("write_cycles", torch.zeros(device_shape, dtype=torch.int64))
         self.register_buffer("reads", torch.zeros((), dtype=torch.int64))
+        # inference reads (booked when the periphery's book_reads is on): matrix-vector products, their array,
+        # DAC and ADC energy, and their latency — apart from the writes above
+        self.register_buffer("mvms", torch.zeros((), dtype=torch.int64))
+        self.register_buffer("read_energy_j", torch.zeros((), dtype=torch.float64))
+        self.register_buffer("converter_energy_j", torch.zeros((), dtype=torch.float64))
+        self.register_buffer("read_time_s", torch.zeros((), dtype=torch.float64))
 
     def record(self, flat_index: torch.Tensor, pulses: torch.Tensor, energy_j: torch.Tensor, time_s) -> None:
         """Add one update: signed ``pulses`` landed on flat device indices ``flat_index``."""
@@ -32,9 +39,19 @@ class Ledger(nn.Module):
         self.time_s.add_(time_s)
         self.write_cycles.view(-1).index_add_(0, flat_index, cycles)
 
+    def record_reads(self, mvms: int, array_energy_j, converter_energy_j: float, time_s: float) -> None:
+        """Add ``mvms`` matrix-vector products: array read energy, DAC + ADC energy and their latency."""
+        self.mvms.add_(mvms)
+        self.read_energy_j.add_(array_energy_j)
+        self.converter_energy_j.add_(converter_energy_j)
+        self.read_time_s.add_(time_s)
+
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # ledgers saved before reads were counted have no "reads" entry: they read as none
+        # ledgers saved before reads were counted have no entries for them: they read as none
         state_dict.setdefault(prefix + "reads", torch.zeros((), dtype=torch.int64))
+        state_dict.setdefault(prefix + "mvms", torch.zeros((), dtype=torch.int64))
+        for name in ("read_energy_j", "converter_energy_j", "read_time_s"):
+            state_dict.setdefault(prefix + name, torch.zeros((), dtype=torch.float64))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def summary(self) -> dict[str, float]:
@@ -48,6 +65,10 @@ class Ledger(nn.Module):
             "max_write_cycles": int(self.write_cycles.max()) if cycles.numel() else 0,
             "mean_write_cycles": float(cycles.mean()) if cycles.numel() else 0.0,
             "devices": int(cycles.numel()),
+            "mvms": int(self.mvms),
+            "read_energy_j": float(self.read_energy_j),
+            "converter_energy_j": float(self.converter_energy_j),
+            "read_time_s": float(self.read_time_s),
         }
 
 
@@ -63,6 +84,10 @@ def merge_summaries(summaries: list[dict[str, float]]) -> dict[str, float]:
             "max_write_cycles": 0,
             "mean_write_cycles": 0.0,
             "devices": 0,
+            "mvms": 0,
+            "read_energy_j": 0.0,
+            "converter_energy_j": 0.0,
+            "read_time_s": 0.0,
         }
     devices = [s["devices"] for s in summaries]
     return {
@@ -75,6 +100,11 @@ def merge_summaries(summaries: list[dict[str, float]]) -> dict[str, float]:
         "mean_write_cycles": sum(s["mean_write_cycles"] * d for s, d in zip(summaries, devices, strict=True))
         / sum(devices),
         "devices": sum(devices),
+        "mvms": sum(s["mvms"] for s in summaries),
+        "read_energy_j": sum(s["read_energy_j"] for s in summaries),
+        "converter_energy_j": sum(s["converter_energy_j"] for s in summaries),
+        # the layers of a network read one after another: their latencies add
+        "read_time_s": sum(s["read_time_s"] for s in summaries),
     }
 
 

@@ -21,13 +21,14 @@ from torch import nn
 from .. import plots
 from ..data import load_dataset
 from ..devices import get_device
+from ..ledger import summarize
 from ..nn import convert, evaluate_over_time
 from ..runner.config import StudyConfig
 from ..runner.seeds import derive_seed, stream
 from ..runner.store import Results, RunStore
 from ..runner.study import store_for
 from ..runner.train import train_epochs
-from ..tiles import TileConfig, make_drift, parse_duration
+from ..tiles import PeripheryConfig, TileConfig, make_drift, parse_duration
 from .bnn_common import Width, trained_model
 from .evaluation import accuracy
 
@@ -174,6 +175,24 @@ def train_networks(config: InferenceDriftConfig, store: RunStore, data, x, y) ->
     return networks
 
 
+def _read_cost(config: InferenceDriftConfig, network: nn.Module, x_test: torch.Tensor) -> dict[str, float]:
+    """Energy and latency per inference of the programmed network (ledger read booking; placeholder periphery
+    costs, see ``tiles.PeripheryConfig``), from one pass over the test inputs. The latency is that of every
+    matrix-vector product (one per output position of a convolution) run one after another on its array."""
+    booked = _tile_config(config, "read-cost", periphery=PeripheryConfig(book_reads=True))
+    chip = convert(network, booked, weight_range=config.weight_range)
+    with torch.no_grad():
+        chip.eval()(x_test)
+    ledger = summarize(chip)
+    n = len(x_test)
+    return {
+        "array_energy_per_inference_j": ledger["read_energy_j"] / n,
+        "converter_energy_per_inference_j": ledger["converter_energy_j"] / n,
+        "mvms_per_inference": ledger["mvms"] / n,
+        "latency_per_inference_s": ledger["read_time_s"] / n,
+    }
+
+
 def run(config: InferenceDriftConfig, store: RunStore | None = None) -> Results:
     store = store_for(store, "inference-drift", config)
     torch.set_num_threads(config.threads)
@@ -230,6 +249,7 @@ def run(config: InferenceDriftConfig, store: RunStore | None = None) -> Results:
         summary[drift_name] = entry
     summary["times_s"] = seconds
     summary["repeats"] = config.repeats
+    summary["read_cost"] = _read_cost(config, networks["plain"], x_test)
     figure = plots.sweep_xy(
         seconds,
         curves,

@@ -40,6 +40,25 @@ class _MemLayer(nn.Module):
                 f"{weight.device}; cast the input (x.to(...)) or move the model (model.to(...))"
             )
 
+    @torch.no_grad()
+    def _book_read(self, x: torch.Tensor, outputs: int, apply) -> None:
+        """Book one forward pass's reads in the ledger: ``apply(|x|, G)`` is the layer's own operation with the
+        devices' conductances (summed over each weight's devices) in place of the weights, so Σ of it, times
+        V_read² t_read / input_range, is the energy the arrays dissipate with inputs applied as amplitudes."""
+        tile = self.tile
+        periphery = tile.periphery
+        g = tile.conductances().sum(0).to(x.dtype)
+        array_energy = apply(x.detach().abs(), g).sum().double()
+        array_energy *= periphery.read_voltage_v**2 * periphery.read_time_s / tile._ranges[0]
+        mvms = outputs // self.weight.shape[0]
+        inputs = mvms * (self.weight[0].numel())
+        tile.ledger.record_reads(
+            mvms,
+            array_energy,
+            periphery.conversion_energy_j(inputs, outputs),
+            mvms * periphery.read_latency_s(),
+        )
+
     def _attach_tile(self, config: TileConfig) -> None:
         if not isinstance(config, TileConfig):
             raise TypeError(f"config must be a TileConfig or None, got {type(config).__name__}")
@@ -132,6 +151,8 @@ class MemLinear(_MemLayer):
             y, bias = F.linear(x, weight), self.bias
         norm = torch.linalg.vector_norm(x, dim=-1, keepdim=True) if tile.needs_input_norm else None
         y = tile.finish_output(y, norm)
+        if tile.periphery.book_reads:
+            self._book_read(x, y.numel(), F.linear)
         if tile.compensated:  # the digital output scale of drift compensation
             y = y * tile.output_scale
         return y if bias is None else y + bias
@@ -212,6 +233,8 @@ class _MemConv(_MemLayer):
             sq = self._conv(x.detach() ** 2, ones, self.groups).clamp_(min=0).sqrt_()
             norm = sq.repeat_interleave(self.out_channels // self.groups, dim=1)
         y = tile.finish_output(y, norm)
+        if tile.periphery.book_reads:
+            self._book_read(x, y.numel(), lambda a, g: self._conv(a, g, self.groups))
         if tile.compensated:
             y = y * tile.output_scale
         return y if self.bias is None else y + self.bias.view(1, -1, *([1] * self._dims))

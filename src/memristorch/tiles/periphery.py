@@ -45,9 +45,25 @@ class PeripheryConfig:
     clip_warning_fraction: float = 0.01
     """A tile warns, naming its layer, when more than this share of one read's DAC inputs or ADC outputs clip
     (1 disables the check); ``memristorch.calibrate`` sets the ranges from data."""
+    book_reads: bool = False
+    """Book every inference read in the tile's ledger (costs one conductance evaluation per forward pass)."""
+    read_voltage_v: float = 0.2
+    """Read voltage of a full-scale input (|x| = input_range); inputs are applied as proportional amplitudes, so a
+    device dissipates V² G t_read · |x|/input_range. Placeholder — calibrate."""
+    read_time_s: float = 10e-9
+    """Duration of one array read (one matrix-vector product). Placeholder — calibrate."""
+    dac_energy_j: float = 50e-15
+    """Energy per DAC conversion (one input element), booked only with a DAC (dac_bits). Placeholder — calibrate."""
+    adc_energy_per_step_j: float = 10e-15
+    """ADC energy per conversion step: one conversion costs this × 2^adc_bits (the Walden figure-of-merit form);
+    10 fJ/step is an order of magnitude, not a datum. Placeholder — calibrate."""
+    adc_time_s: float = 5e-9
+    """Time of one ADC conversion, all columns converting in parallel. Placeholder — calibrate."""
 
     def __post_init__(self) -> None:
         check_range("clip_warning_fraction", self.clip_warning_fraction, 0.0, 1.0)
+        for name in ("read_voltage_v", "read_time_s", "dac_energy_j", "adc_energy_per_step_j", "adc_time_s"):
+            check_range(name, getattr(self, name), 0.0, 1e3)
         check_range("input_noise_std", self.input_noise_std, 0.0)
         _check_bits("dac_bits", self.dac_bits)
         _check_bits("adc_bits", self.adc_bits)
@@ -85,6 +101,20 @@ class PeripheryConfig:
         if self.adc_bits is not None and quantize:
             y = quantize_ste(y, self.adc_bits, self.output_range if output_range is None else output_range)
         return y
+
+    def conversion_energy_j(self, inputs: int, outputs: int) -> float:
+        """DAC and ADC energy of converting ``inputs`` input and ``outputs`` output elements (only the converters
+        the periphery has)."""
+        energy = 0.0
+        if self.dac_bits is not None:
+            energy += inputs * self.dac_energy_j
+        if self.adc_bits is not None:
+            energy += outputs * self.adc_energy_per_step_j * 2.0**self.adc_bits
+        return energy
+
+    def read_latency_s(self) -> float:
+        """Latency of one matrix-vector product: the array read, then the ADC conversion if there is one."""
+        return self.read_time_s + (self.adc_time_s if self.adc_bits is not None else 0.0)
 
     def add_read_noise(
         self,
