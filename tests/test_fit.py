@@ -87,3 +87,60 @@ def test_bad_measurement_files(tmp_path):
         read_measurement(write_csv(tmp_path / "c.csv", ["pulse", "conductance_s"], []))
     result = CliRunner().invoke(app, ["fit", str(tmp_path / "a.csv")])
     assert result.exit_code == 2 and "columns" in result.output
+
+
+PULSED_TRUE = {
+    "g_min_s": 2e-6,
+    "g_max_s": 80e-6,
+    "n_states": 100,
+    "asymmetry": 0.2,
+    "d2d_step_std": 0.1,
+    "d2d_bounds_std": 0.05,
+    "c2c_std": 0.1,
+}
+
+
+@pytest.mark.parametrize("response", ["soft_bounds", "linear"])
+def test_fit_family_pulsed_recovers_a_simulated_device(tmp_path, response):
+    """The #14 acceptance: means within 5 %, D2D and C2C spreads within 10 %, from 200 devices × 3 cycles."""
+    from memristorch.devices import PulsedDevice
+    from memristorch.devices.fit_pulsed import simulate_pulse_traces
+    from memristorch.devices.pulsed import PulsedDeviceParams
+
+    true = PulsedDeviceParams(response=response, **PULSED_TRUE)
+    traces = simulate_pulse_traces(
+        PulsedDevice(true), tmp_path / "traces.csv", devices=200, pulses_per_phase=150
+    )
+    out = tmp_path / "fitted.yaml"
+    result = CliRunner().invoke(
+        app, ["fit", str(traces), "--family", "pulsed", "--response", response, "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    fitted = get_device(str(out)).params
+    assert fitted.response == response
+    for name in ("g_min_s", "g_max_s", "n_states"):
+        assert getattr(fitted, name) == pytest.approx(getattr(true, name), rel=0.05), name
+    assert fitted.asymmetry == pytest.approx(true.asymmetry, abs=0.01)
+    for name in ("d2d_step_std", "d2d_bounds_std", "c2c_std"):
+        assert getattr(fitted, name) == pytest.approx(getattr(true, name), rel=0.10), name
+
+
+def test_pulse_numbers_are_refused_as_polarities(tmp_path):
+    """A natural pulse-number CSV used to be read as polarities by the MSS fit and fitted to garbage."""
+    numbered = write_csv(
+        tmp_path / "numbered.csv", ["pulse", "conductance_s"], [[i, 1e-4 * (1 + i / 50)] for i in range(50)]
+    )
+    with pytest.raises(ValueError, match="a pulse number is not a polarity"):
+        read_measurement(numbered)
+    traces = write_csv(
+        tmp_path / "traces.csv",
+        ["device", "cycle", "polarity", "conductance_s"],
+        [["a", 0, i, 1e-5 * (1 + i)] for i in range(6)],
+    )
+    result = CliRunner().invoke(app, ["fit", str(traces), "--family", "pulsed"])
+    assert result.exit_code == 2 and "a pulse number is not a polarity" in result.output
+    result = CliRunner().invoke(app, ["fit", str(traces), "--family", "spintronic"])
+    assert result.exit_code == 2 and "family must be" in result.output
+    wrong_columns = write_csv(tmp_path / "wrong.csv", ["pulse", "conductance_s"], [[1, 1e-5]] * 5)
+    result = CliRunner().invoke(app, ["fit", str(wrong_columns), "--family", "pulsed"])
+    assert result.exit_code == 2 and "device,cycle,polarity,conductance_s" in result.output

@@ -220,16 +220,29 @@ def _two_column_table(title: str, headers: tuple[str, str], rows) -> Table:
 @app.command()
 def fit(
     data: Path = typer.Argument(
-        ..., help="CSV: time_s,voltage_v,current_a (sweep) or pulse,conductance_s (pulses)"
+        ...,
+        help="CSV. --family mss: time_s,voltage_v,current_a (a sweep: s, V, A) or pulse,conductance_s (pulse = "
+        "polarity +1 SET / −1 RESET / 0 first read; S). --family pulsed: device,cycle,polarity,conductance_s "
+        "(one read per row, after one pulse of that polarity; 0 = a cycle's first read; S)",
     ),
     out: Path = typer.Option(Path("fitted-preset.yaml"), "--out", "-o", help="preset file to write"),
-    base: str = typer.Option("knowm-reference", help="preset whose settings (pulses, T, φ) frame the fit"),
-    max_evaluations: int = typer.Option(200, help="model evaluations the optimizer may spend"),
+    family: str = typer.Option("mss", help="model family to fit: mss (metastable switch) or pulsed"),
+    response: str = typer.Option("soft_bounds", help="--family pulsed: soft_bounds or linear"),
+    base: str = typer.Option(
+        "knowm-reference",
+        help="preset whose settings (pulses, T, φ) frame the fit (mss; pulsed: its pulse settings)",
+    ),
+    max_evaluations: int = typer.Option(200, help="model evaluations the optimizer may spend (mss)"),
 ) -> None:
-    """Fit the metastable-switch model to measurements and write a preset file the other commands accept."""
+    """Fit a device model to measurements and write a preset file the other commands accept."""
     from .devices import get_device
     from .devices.fit import FITTED, fit_mss, read_measurement, write_preset
 
+    if family == "pulsed":
+        _fit_pulsed(data, out, response, None if base == "knowm-reference" else base)
+        return
+    if family != "mss":
+        _fail(f"family must be 'mss' or 'pulsed', got {family!r}")
     try:
         device = get_device(base)
         if not hasattr(device, "hold"):
@@ -252,6 +265,35 @@ def fit(
     )
     console.print(table)
     console.print(f"preset: {path}  (use it as --set device={path} or materials=[{path}])", markup=False)
+
+
+def _fit_pulsed(data: Path, out: Path, response: str, base: str | None) -> None:
+    from .devices import PulsedDevice, get_device
+    from .devices.fit import write_preset
+    from .devices.fit_pulsed import fit_pulsed, read_pulse_traces
+
+    try:
+        base_params = None
+        if base is not None:
+            device = get_device(base)
+            if not isinstance(device, PulsedDevice):
+                raise ValueError(f"base must be a pulsed-family preset for --family pulsed, got {base!r}")
+            base_params = device.params
+        result = fit_pulsed(read_pulse_traces(data), response, base_params)
+    except USER_ERRORS as error:
+        _fail(str(error))
+    note = (
+        f"fitted by memristorch fit --family pulsed to {data.name} ({response}); "
+        f"RMS relative step residual {result.rms_relative_error:.3g}"
+    )
+    path = write_preset(out, result.params, note)
+    table = Table(title=f"pulsed-family fit of {data.name} ({response})")
+    table.add_column("parameter")
+    table.add_column("value", justify="right")
+    for name in ("g_min_s", "g_max_s", "n_states", "asymmetry", "d2d_step_std", "d2d_bounds_std", "c2c_std"):
+        table.add_row(name, _format(getattr(result.params, name)))
+    console.print(table)
+    console.print(f"preset: {path}  (use it as --set device={path})", markup=False)
 
 
 @devices_app.command("show")

@@ -24,6 +24,7 @@ import torch
 import yaml
 
 from .mss import MSSDevice, MSSParams
+from .pulsed import PulsedDevice, PulsedDeviceParams
 
 FITTED = ("r_on_ohm", "r_off_ohm", "v_on_v", "v_off_v", "tau_s")
 
@@ -64,6 +65,13 @@ def read_measurement(path: str | Path) -> Measurement:
                 raise ValueError(f"{path}: values must be finite")
             if len(rows) < 3:
                 raise ValueError(f"{path}: need at least 3 rows to fit")
+            if kind == "pulses" and not np.isin(columns["pulse"], (-1.0, 0.0, 1.0)).all():
+                raise ValueError(
+                    f"{path}: the pulse column holds each pulse's polarity (+1 SET, −1 RESET, 0 the first read), "
+                    f"got values up to {columns['pulse'].max():g} — a pulse number is not a polarity; for "
+                    "conductance-vs-pulse traces of a pulsed device use device,cycle,polarity,conductance_s and "
+                    "memristorch fit --family pulsed"
+                )
             return Measurement(kind, columns)
     raise ValueError(
         f"{path}: columns must be time_s,voltage_v,current_a or pulse,conductance_s; got {sorted(header)}"
@@ -143,17 +151,24 @@ def fit_mss(data: Measurement, base: MSSParams | None = None, max_evaluations: i
     return FitResult(params, x0, rms, initial, evaluations[0])
 
 
-def write_preset(path: str | Path, params: MSSParams, note: str) -> Path:
+#: preset-file families: the ``family:`` key → (device class, parameter class)
+FAMILIES = {"mss": (MSSDevice, MSSParams), "pulsed": (PulsedDevice, PulsedDeviceParams)}
+
+
+def write_preset(path: str | Path, params: MSSParams | PulsedDeviceParams, note: str) -> Path:
     """Store fitted parameters as a preset file that ``get_device`` (and ``--set device=<file>``) accepts."""
+    family = next((name for name, (_, kind) in FAMILIES.items() if isinstance(params, kind)), None)
+    if family is None:
+        raise TypeError(f"params must be one of {', '.join(k.__name__ for _, k in FAMILIES.values())}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
-        yaml.safe_dump({"family": "mss", "note": note, "params": params.to_dict()}, sort_keys=False)
+        yaml.safe_dump({"family": family, "note": note, "params": params.to_dict()}, sort_keys=False)
     )
     return path
 
 
-def load_preset_file(path: str | Path) -> MSSDevice:
+def load_preset_file(path: str | Path) -> MSSDevice | PulsedDevice:
     """Load a preset file written by :func:`write_preset`; any defect raises ``ValueError`` naming the file."""
     path = Path(path)
     try:
@@ -165,17 +180,20 @@ def load_preset_file(path: str | Path) -> MSSDevice:
         raise ValueError(f"preset file {path} cannot be read ({detail})") from None
     if (
         not isinstance(document, dict)
-        or document.get("family") != "mss"
+        or document.get("family") not in FAMILIES
         or not isinstance(document.get("params"), dict)
     ):
-        raise ValueError(f"{path}: a preset file needs 'family: mss' and a 'params' mapping")
-    known = {f.name for f in fields(MSSParams)}
+        raise ValueError(
+            f"{path}: a preset file needs 'family:' ({' or '.join(FAMILIES)}) and a 'params' mapping"
+        )
+    device_class, params_class = FAMILIES[document["family"]]
+    known = {f.name for f in fields(params_class)}
     unknown = sorted(set(document["params"]) - known)
     if unknown:
         raise ValueError(
             f"{path}: params has unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
         )
     try:
-        return MSSDevice(MSSParams(**document["params"]))
+        return device_class(params_class(**document["params"]))
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: {error}") from None
