@@ -91,12 +91,16 @@ class _MemLayer(nn.Module):
         self.weight.copy_(self.tile.weight_at(t_s, compensate, generator))
 
     def _read_weight(self, tile: AnalogTile) -> torch.Tensor:
-        """The weights a forward pass uses: the mirror, plus hardware-aware training noise in training mode."""
-        if not self.training or tile.config.training_weight_noise == 0:
-            return self.weight
+        """The weights a forward pass uses: the mirror (through the wires' IR drop if the tile has it, with the
+        gradient passed straight to the mirror), plus hardware-aware training noise in training mode."""
+        weight = self.weight
+        if tile.has_ir_drop:
+            weight = weight + (tile.read_weight().to(weight.dtype) - weight).detach()
         sigma = tile.config.training_weight_noise
-        noise = torch.randn(self.weight.shape, generator=tile.generator, dtype=self.weight.dtype)
-        return self.weight + noise.mul_(self.weight.detach().abs().amax() * sigma)
+        if not self.training or sigma == 0:
+            return weight
+        noise = torch.randn(weight.shape, generator=tile.generator, dtype=weight.dtype)
+        return weight + noise.mul_(self.weight.detach().abs().amax() * sigma)
 
     def __deepcopy__(self, memo):
         # nn.Parameter's own deepcopy drops attributes, so re-link the copied weight to the copied tile

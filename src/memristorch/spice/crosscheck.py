@@ -15,7 +15,9 @@ import numpy as np
 import torch
 
 from ..devices.mss import MSSDevice, MSSParams
+from ..tiles.ir_drop import crossbar_currents
 from .netlist import Drive, pwl_source
+from .network import simulate_crossbar_ir
 from .ngspice import simulate_mss
 
 
@@ -128,6 +130,37 @@ def write_reference(folder: Path, case: Case, decimate: int = 10) -> Path:
     return path
 
 
+def ir_drop_case() -> tuple[torch.Tensor, torch.Tensor, float]:
+    """A 4 × 6 crossbar (conductances 1–101 µS), inputs 0–0.3 V and 5 Ω wire segments: the IR-drop cross-check."""
+    generator = torch.Generator().manual_seed(0)
+    g = torch.rand(4, 6, generator=generator, dtype=torch.float64) * 1e-4 + 1e-6
+    v = torch.rand(6, generator=generator, dtype=torch.float64) * 0.3
+    return g, v, 5.0
+
+
+def write_ir_reference(folder: Path) -> Path:
+    g, v, r = ir_drop_case()
+    currents = simulate_crossbar_ir(g, v, r).numpy()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = reference_path(folder, "crossbar-ir")
+    np.savetxt(
+        path,
+        np.column_stack([np.arange(len(currents)), currents]),
+        delimiter=",",
+        header="output,current_a",
+        comments="",
+        fmt="%.15g",
+    )
+    return path
+
+
+def ir_drop_error(reference_a: np.ndarray) -> float:
+    """Largest relative difference between memristorch's IR-drop read and ``reference_a`` (e.g. ngspice's)."""
+    g, v, r = ir_drop_case()
+    ours = crossbar_currents(g, v.unsqueeze(0), r)[0].numpy()
+    return float(np.max(np.abs(ours - reference_a) / np.abs(reference_a)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", type=Path, help="store decimated ngspice reference traces in this folder")
@@ -137,6 +170,12 @@ def main() -> None:
             print(f"wrote {write_reference(args.write, case)}")
         metrics = compare(case, simulate_mss(case.params, case.drive))
         print(f"{case.name:26s} " + "  ".join(f"{k} {v:.3g}" for k, v in metrics.items()))
+    if args.write:
+        print(f"wrote {write_ir_reference(args.write)}")
+    g, v, r = ir_drop_case()
+    print(
+        f"{'crossbar IR drop (4x6, 5 ohm)':26s} max_rel_current_diff {ir_drop_error(simulate_crossbar_ir(g, v, r).numpy()):.3g}"
+    )
 
 
 if __name__ == "__main__":

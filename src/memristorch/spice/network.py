@@ -99,3 +99,45 @@ def simulate_network(
                 f"ngspice did not report layer {k} (exit {result.returncode}):\n{result.stdout[-2000:]}"
             ) from None
     return outputs
+
+
+def crossbar_ir_netlist(g: torch.Tensor, inputs_v: torch.Tensor, wire_resistance_ohm: float) -> str:
+    """The crossbar of :mod:`memristorch.tiles.ir_drop` with its wire segments, as an ngspice netlist (DC)."""
+    n_out, n_in = g.shape
+    r = f"{wire_resistance_ohm:.15g}"
+    lines = ["* memristorch: crossbar read with wire resistance (IR drop)"]
+    for j, v in enumerate(inputs_v.tolist()):
+        lines.append(f"Vin_{j} src_{j} 0 {v:.15g}")
+        lines.append(f"Rd_{j} src_{j} a_{j}_0 {r}")
+        lines += [f"Ra_{j}_{k} a_{j}_{k} a_{j}_{k + 1} {r}" for k in range(n_out - 1)]
+    for i in range(n_out):
+        lines += [f"Rb_{i}_{j} b_{i}_{j} b_{i}_{j + 1} {r}" for j in range(n_in - 1)]
+        lines.append(f"Rt_{i} b_{i}_{n_in - 1} t_{i} {r}")
+        lines.append(f"Vsense_{i} t_{i} 0 0")
+        lines += [f"Rg_{i}_{j} a_{j}_{i} b_{i}_{j} {1.0 / float(g[i, j]):.15g}" for j in range(n_in)]
+    probes = " ".join(f"i(Vsense_{i})" for i in range(n_out))
+    lines += [".control", "set numdgt=15", "op", f"print {probes}", ".endc", ".end"]
+    return "\n".join(lines) + "\n"
+
+
+def simulate_crossbar_ir(
+    g: torch.Tensor, inputs_v: torch.Tensor, wire_resistance_ohm: float, timeout_s: float = 60.0
+) -> torch.Tensor:
+    """The amplifier currents (A, flowing into each 0 V sense source) as ngspice solves the crossbar."""
+    if not ngspice_available():
+        raise FileNotFoundError(NGSPICE_MISSING)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "crossbar.cir"
+        path.write_text(crossbar_ir_netlist(g, inputs_v, wire_resistance_ohm))
+        result = subprocess.run(
+            ["ngspice", "-b", str(path)], capture_output=True, text=True, timeout=timeout_s, check=False
+        )
+    values = dict(
+        re.findall(r"^i\(vsense_(\d+)\)\s*=\s*(\S+)", result.stdout, flags=re.MULTILINE | re.IGNORECASE)
+    )
+    try:
+        return torch.tensor([float(values[str(i)]) for i in range(g.shape[0])], dtype=torch.float64)
+    except KeyError:
+        raise RuntimeError(
+            f"ngspice did not report the sense currents (exit {result.returncode}):\n{result.stdout[-2000:]}"
+        ) from None

@@ -45,6 +45,10 @@ class PeripheryConfig:
     clip_warning_fraction: float = 0.01
     """A tile warns, naming its layer, when more than this share of one read's DAC inputs or ADC outputs clip
     (1 disables the check); ``memristorch.calibrate`` sets the ranges from data."""
+    wire_resistance_ohm: float = 0.0
+    """Resistance of one wire segment between neighbouring cross-points (row and column lines alike); > 0 solves
+    every read as the whole circuit (``tiles.ir_drop``), re-solved whenever the conductances change. Placeholder —
+    calibrate (a few Ω per segment for narrow metal lines)."""
     book_reads: bool = False
     """Book every inference read in the tile's ledger (costs one conductance evaluation per forward pass)."""
     read_voltage_v: float = 0.2
@@ -62,6 +66,7 @@ class PeripheryConfig:
 
     def __post_init__(self) -> None:
         check_range("clip_warning_fraction", self.clip_warning_fraction, 0.0, 1.0)
+        check_range("wire_resistance_ohm", self.wire_resistance_ohm, 0.0, 1e9)
         for name in ("read_voltage_v", "read_time_s", "dac_energy_j", "adc_energy_per_step_j", "adc_time_s"):
             check_range(name, getattr(self, name), 0.0, 1e3)
         check_range("input_noise_std", self.input_noise_std, 0.0)

@@ -88,6 +88,9 @@ class AnalogTile(nn.Module):
         self._ranges = (float(self.periphery.input_range), float(self.periphery.output_range))
         self.name = ""  # the layer's path in its model (set by convert), for messages
         self._calibration: dict[str, list[torch.Tensor]] | None = None
+        self._ir_weight: torch.Tensor | None = (
+            None  # weights as read through the wires (IR drop), while valid
+        )
         self._warned: set[str] = set()
         self._reads_watched = 0
         self._scratch: tuple[torch.Tensor, torch.Tensor] | None = None  # reused planning buffers, not state
@@ -118,6 +121,30 @@ class AnalogTile(nn.Module):
     def conductances(self) -> torch.Tensor:
         """Noise-free conductances, shaped ``(devices_per_weight, *weight_shape)``."""
         return self.device_model.conductance(self.state)
+
+    # -- IR drop ----------------------------------------------------------------------------------------------------
+    @property
+    def has_ir_drop(self) -> bool:
+        return self.periphery.wire_resistance_ohm > 0
+
+    def _through_wires(self, g: torch.Tensor) -> torch.Tensor:
+        """The weights conductances ``g`` (planes × weight shape) give when read through resistive wires: each plane
+        is an (outputs × inputs) crossbar, a convolution's kernel unrolled into its inputs."""
+        from .ir_drop import effective_conductances
+
+        r = self.periphery.wire_resistance_ohm
+        planes = g.reshape(g.shape[0], self.weight_shape[0], -1)
+        read = torch.stack([effective_conductances(plane, r) for plane in planes]).reshape(g.shape)
+        return self.cell.weight(read)
+
+    def read_weight(self) -> torch.Tensor:
+        """The weights a read sees: with IR drop, the circuit's effective weights (cached until the devices or the
+        read time change); without, ``None`` — the layer's mirror is exact then."""
+        if not self.has_ir_drop:
+            return None
+        if self._ir_weight is None:
+            self._ir_weight = self._through_wires(self.conductances())
+        return self._ir_weight
 
     def effective_weight(self) -> torch.Tensor:
         """The weights the devices hold now (noise-free read)."""
@@ -203,15 +230,20 @@ class AnalogTile(nn.Module):
                 self.device_model, self.state, self.drift_parameters(), t_s, generator or self.generator
             )
             weight = self.cell.weight(g)
+            if self.has_ir_drop:
+                through = self._through_wires(g)
         scale = 1.0
         if compensate:
             dims = tuple(range(1, programmed.dim()))
             now = weight.sum(dim=dims).abs().sum()
             scale = float(programmed.sum(dim=dims).abs().sum() / now) if float(now) > 0 else 1.0
         self._set_read_time(t_s, scale)
+        if self.has_ir_drop and t_s > 0:
+            self._ir_weight = through  # the drifted devices, read through the wires
         return weight
 
     def _set_read_time(self, t_s: float, scale: float = 1.0) -> None:
+        self._ir_weight = None
         self.read_time_s.fill_(t_s)
         self.output_scale.fill_(scale)
         self._read_time, self.compensated = t_s, scale != 1.0
@@ -351,6 +383,7 @@ class AnalogTile(nn.Module):
 
         # commit: nothing below can fail on valid tensors
         self._scatter(device_index, subset, new)
+        self._ir_weight = None
         self.ledger.record(device_index, pulses, energy, elapsed)
         if weight is not None:
             g = self.device_model.conductance(new).view(k, -1)
@@ -419,6 +452,7 @@ class AnalogTile(nn.Module):
         self.generator.set_state(self.rng_state.clone())
         self._read_time, self.compensated = float(self.read_time_s), float(self.output_scale) != 1.0
         self._ranges = (float(self.input_range), float(self.output_range))
+        self._ir_weight = None
 
     def extra_repr(self) -> str:
         return (
