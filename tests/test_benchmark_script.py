@@ -43,3 +43,14 @@ def test_mss_benchmark_script_prints_ratio_and_agrees_with_plain_torch():
     assert re.search(r"memristorch / plain = \d+\.\d+", out), out
     match = re.search(r"max \|Δx\| ([0-9.e+-]+), max relative Δenergy ([0-9.e+-]+)", out)
     assert match and float(match.group(1)) < 1e-9 and float(match.group(2)) < 1e-9, out
+
+
+def test_ir_drop_benchmark_script_prints_solve_time_and_read_ratio():
+    script = SCRIPT.parent / "bench_ir_drop.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "--sizes", "8", "--repeats", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert re.search(r"8 x 8\s+solve\s+\d+\.\d+ s\s+cached read / ideal read\s+\d+\.\d+x", out), out
