@@ -155,7 +155,7 @@ class MemLinear(_MemLayer):
             y, bias = F.linear(x, weight), self.bias
         norm = torch.linalg.vector_norm(x, dim=-1, keepdim=True) if tile.needs_input_norm else None
         y = tile.finish_output(y, norm)
-        if tile.periphery.book_reads:
+        if tile.periphery.book_reads and tile._calibration is None:  # calibration reads are not inference
             self._book_read(x, y.numel(), F.linear)
         if tile.compensated:  # the digital output scale of drift compensation
             y = y * tile.output_scale
@@ -237,7 +237,7 @@ class _MemConv(_MemLayer):
             sq = self._conv(x.detach() ** 2, ones, self.groups).clamp_(min=0).sqrt_()
             norm = sq.repeat_interleave(self.out_channels // self.groups, dim=1)
         y = tile.finish_output(y, norm)
-        if tile.periphery.book_reads:
+        if tile.periphery.book_reads and tile._calibration is None:  # calibration reads are not inference
             self._book_read(x, y.numel(), lambda a, g: self._conv(a, g, self.groups))
         if tile.compensated:
             y = y * tile.output_scale
