@@ -88,9 +88,8 @@ class AnalogTile(nn.Module):
         self._ranges = (float(self.periphery.input_range), float(self.periphery.output_range))
         self.name = ""  # the layer's path in its model (set by convert), for messages
         self._calibration: dict[str, list[torch.Tensor]] | None = None
-        self._ir_weight: torch.Tensor | None = (
-            None  # weights as read through the wires (IR drop), while valid
-        )
+        # the weights as read through the wires (IR drop), kept until the devices or the read time change
+        self._ir_weight: torch.Tensor | None = None
         self._warned: set[str] = set()
         self._reads_watched = 0
         self._scratch: tuple[torch.Tensor, torch.Tensor] | None = None  # reused planning buffers, not state
