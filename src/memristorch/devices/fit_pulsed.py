@@ -103,10 +103,12 @@ def read_pulse_traces(path: str | Path) -> PulseTraces:
     )
 
 
-def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def _line(x: np.ndarray, y: np.ndarray, device: str) -> tuple[float, float]:
     """Least-squares slope and intercept of y on x."""
     if len(x) < 2 or np.ptp(x) == 0:
-        raise ValueError("a device needs at least two pulses of each polarity from different conductances")
+        raise ValueError(
+            f"device {device!r}: needs at least two pulses of each polarity from different conductances"
+        )
     slope, intercept = np.polyfit(x, y, 1)
     return float(slope), float(intercept)
 
@@ -124,12 +126,13 @@ def fit_pulsed(
     g_min, g_max, s_up, s_down = (np.empty(n) for _ in range(4))
     relative_residuals = []
     for d in range(n):
+        name = traces.devices[d]
         mine = traces.device == d
         up, down = mine & (traces.polarity > 0), mine & (traces.polarity < 0)
         g0, g1 = traces.before_s, traces.after_s
         if response == "soft_bounds":
-            a_up, b_up = _line(g0[up], g1[up])
-            a_down, b_down = _line(g0[down], g1[down])
+            a_up, b_up = _line(g0[up], g1[up], name)
+            a_down, b_down = _line(g0[down], g1[down], name)
             s_up[d], s_down[d] = 1.0 - a_up, 1.0 - a_down
             g_max[d], g_min[d] = b_up / s_up[d], b_down / s_down[d]
             predicted_up = g0[up] + s_up[d] * (g_max[d] - g0[up])
@@ -144,6 +147,10 @@ def fit_pulsed(
             rough_down = float(np.median(g0[down] - g1[down]))
             inside_up = up & (g0 + rough_up < g_max[d]) & (g1 < g_max[d])
             inside_down = down & (g0 - rough_down > g_min[d]) & (g1 > g_min[d])
+            if not (inside_up.any() and inside_down.any()):
+                raise ValueError(
+                    f"device {name!r}: no pulse of one polarity stays inside the window to measure"
+                )
             s_up[d] = float(np.mean(g1[inside_up] - g0[inside_up])) / window
             s_down[d] = float(np.mean(g0[inside_down] - g1[inside_down])) / window
             up, down = inside_up, inside_down
@@ -151,9 +158,8 @@ def fit_pulsed(
             predicted_down = g0[down] - s_down[d] * window
         for sel, predicted in ((up, predicted_up), (down, predicted_down)):
             change = predicted - g0[sel]
-            keep = np.abs(change) > 1e-3 * (
-                g_max[d] - g_min[d]
-            )  # a step that barely moves has no relative noise
+            # a step that barely moves (at a soft bound) carries no measurable relative noise
+            keep = np.abs(change) > 1e-3 * (g_max[d] - g_min[d])
             relative_residuals.append((g1[sel][keep] - predicted[keep]) / change[keep])
     if (
         not (np.isfinite(g_min).all() and np.isfinite(g_max).all())
