@@ -44,20 +44,36 @@ class PulsedDeviceParams:
     """
 
     response: str = "soft_bounds"
+    """How a pulse moves the state: "linear", "soft_bounds" or "exponential" (module docstring)."""
     g_min_s: float = 1e-6
+    """Bottom of the conductance window (siemens). Placeholder — calibrate (1–100 µS: Yu 2018, Table 1 ranges)."""
     g_max_s: float = 100e-6
+    """Top of the conductance window (siemens). Placeholder — calibrate."""
     n_states: int = 1000
+    """Nominal pulses from bound to bound plus one (step s = 1/(n_states − 1) of the window). Placeholder."""
     asymmetry: float = 0.0
+    """Up/down step asymmetry a, s_up = s(1 + a), s_down = s(1 − a); dimensionless, in (−1, 1)."""
     nonlinearity_up: float = 0.0
+    """NeuroSim ν of the potentiation curve (response "exponential" only); dimensionless, 0 = linear."""
     nonlinearity_down: float = 0.0
+    """NeuroSim ν of the depression curve (response "exponential" only); dimensionless."""
     d2d_step_std: float = 0.0
+    """Device-to-device spread of the step sizes, relative (a std of 0.1 = 10 % of the nominal step)."""
     d2d_bounds_std: float = 0.0
+    """Device-to-device spread of g_min and g_max, relative to each."""
     c2c_std: float = 0.0
+    """Cycle-to-cycle noise: each pulse's step is multiplied by 1 + c2c_std·ξ; relative."""
     read_noise_std: float = 0.0
+    """Read noise per device read, RELATIVE to g_max (0.01 = 1 % of g_max, not siemens); the absolute std in
+    siemens is ``PulsedDevice.read_noise_std_s``."""
     set_voltage_v: float = 1.0
+    """Amplitude of a potentiating pulse (volts), for its energy V²·G·t. Placeholder — calibrate."""
     reset_voltage_v: float = 1.0
+    """Magnitude of a depressing pulse (volts). Placeholder — calibrate."""
     pulse_width_s: float = 100e-9
+    """Width of one programming pulse (seconds). Placeholder — calibrate."""
     pulse_period_s: float = 200e-9
+    """Pulse plus gap (seconds): what one pulse adds to programming time. Placeholder — calibrate."""
 
     def __post_init__(self) -> None:
         check_choice("response", self.response, RESPONSES)
