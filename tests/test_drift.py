@@ -163,8 +163,8 @@ def test_hardware_aware_noise_is_drawn_in_training_only():
 
 
 def test_convert_names_the_layers_it_leaves_in_float_and_maps_each_layer_to_the_window():
-    model = nn.Sequential(nn.ConvTranspose1d(1, 2, 3), nn.Flatten(), nn.Linear(10, 3), nn.LSTM(3, 3))
-    with pytest.warns(UserWarning, match=r"0 \(ConvTranspose1d\), 3 \(LSTM\)"):
+    model = nn.Sequential(nn.ConvTranspose1d(1, 2, 3), nn.Flatten(), nn.Linear(10, 3), nn.RNN(3, 3))
+    with pytest.warns(UserWarning, match=r"0 \(ConvTranspose1d\), 3 \(RNN\)"):
         converted = mt.convert(model)
     assert isinstance(converted[2], mt.MemLinear) and isinstance(converted[0], nn.ConvTranspose1d)
     with pytest.raises(ValueError, match="strict"):
@@ -236,3 +236,33 @@ def test_convolutions_of_every_dimension_convert_and_compute_what_the_float_laye
         expected.bias.copy_(net[0].bias)
     assert torch.allclose(model(x), expected(x), atol=1e-5)
     assert (layer.weight - net[0].weight).abs().max() < 0.01  # programmed within the device's resolution
+
+
+@pytest.mark.parametrize("kind", [nn.LSTM, nn.GRU])
+def test_lstm_and_gru_convert_onto_tiles_and_compute_what_torch_does(kind):
+    torch.manual_seed(0)
+    net = kind(5, 6, num_layers=2, batch_first=True)
+    periphery = mt.PeripheryConfig(read_noise=False)
+    model = mt.convert(
+        nn.Sequential(net), mt.TileConfig(device="linear", cell="differential", periphery=periphery)
+    )
+    layer = model[0]
+    assert type(layer).__name__ == f"Mem{kind.__name__}"
+    reference = kind(5, 6, num_layers=2, batch_first=True)
+    with torch.no_grad():  # torch's layer with exactly the weights the devices hold
+        for k in range(2):
+            getattr(reference, f"weight_ih_l{k}").copy_(layer.input_projections[k].tile.effective_weight())
+            getattr(reference, f"weight_hh_l{k}").copy_(
+                layer.recurrent_projections[k].tile.effective_weight()
+            )
+            getattr(reference, f"bias_ih_l{k}").copy_(getattr(net, f"bias_ih_l{k}"))
+            getattr(reference, f"bias_hh_l{k}").copy_(getattr(net, f"bias_hh_l{k}"))
+    x = torch.randn(3, 7, 5)
+    ours, theirs = model(x), reference(x)
+    torch.testing.assert_close(ours[0], theirs[0], rtol=1e-4, atol=1e-5)
+    unbatched = layer(x[0])
+    torch.testing.assert_close(unbatched[0], theirs[0][0], rtol=1e-4, atol=1e-5)
+    assert len(list(mt.nn.tiles(model))) == 4  # input and recurrent matrix of each of the two layers
+    with pytest.warns(UserWarning, match="bidirectional"):
+        left = mt.convert(nn.Sequential(kind(5, 6, bidirectional=True)))
+    assert isinstance(left[0], kind)

@@ -21,6 +21,7 @@ from .layers import TILE_ATTRIBUTE, MemConv1d, MemConv2d, MemConv3d, MemLinear
 from .over_time import OverTime, evaluate_over_time
 from .packed import PackedBNN
 from .programming import ModelProgramReport, program, program_and_verify
+from .recurrent import MemGRU, MemLSTM
 from .stochastic import StochasticBits
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "MemConv1d",
     "MemConv2d",
     "MemConv3d",
+    "MemGRU",
+    "MemLSTM",
     "MemLinear",
     "ModelProgramReport",
     "OverTime",

@@ -12,6 +12,7 @@ from torch import nn
 
 from ..tiles import AnalogTile, TileConfig
 from .layers import MemConv1d, MemConv2d, MemConv3d, MemLinear, _MemLayer
+from .recurrent import MemGRU, MemLSTM, unsupported_reason
 
 # exact types only: subclasses (e.g. attention's out_proj) may be used by their parents in ways a swap would break
 _REPLACEMENTS: dict[type, type] = {
@@ -19,6 +20,8 @@ _REPLACEMENTS: dict[type, type] = {
     nn.Conv1d: MemConv1d,
     nn.Conv2d: MemConv2d,
     nn.Conv3d: MemConv3d,
+    nn.LSTM: MemLSTM,
+    nn.GRU: MemGRU,
 }
 
 
@@ -27,7 +30,7 @@ _LEFT_IN_FLOAT = (
     nn.ConvTranspose1d,
     nn.ConvTranspose2d,
     nn.ConvTranspose3d,
-    nn.RNNBase,
+    nn.RNN,
     nn.RNNCellBase,
     nn.MultiheadAttention,
     nn.Bilinear,
@@ -44,13 +47,15 @@ def convert(
     weight_range: Literal["config", "per-layer"] = "config",
     strict: bool = False,
 ) -> nn.Module:
-    """Return ``model`` with every ``nn.Linear`` and ``nn.Conv1d/2d/3d`` replaced by its memristive twin.
+    """Return ``model`` with every ``nn.Linear``, ``nn.Conv1d/2d/3d``, ``nn.LSTM`` and ``nn.GRU`` replaced by its
+    memristive twin (recurrent layers: unidirectional, with biases, no projections).
 
     Float weights are written into the devices (ideal write) and the layers mirror what the devices then hold.
     Layer ``i`` (in module order) gets the random seed ``config.seed + i``, so conversions are reproducible.
     ``weight_range="per-layer"`` maps each layer's largest |weight| to the full conductance window (its own
     ``w_max``, the usual per-layer scale of analog inference) instead of ``config.w_max`` for all. Layers that hold
-    weights but have no memristive version (transposed convs, RNN/LSTM/GRU, attention, embeddings, bilinear) stay in
+    weights but have no memristive version (transposed convs, plain RNNs, attention, embeddings, bilinear, bidirectional
+    LSTM/GRU) stay in
     float: a warning names each, and ``strict=True`` raises instead. Normalisation layers are digital by design.
     """
     if not isinstance(model, nn.Module):
@@ -65,6 +70,10 @@ def convert(
     left = [
         f"{name} ({type(m).__name__})" for name, m in model.named_modules() if isinstance(m, _LEFT_IN_FLOAT)
     ]
+    recurrent = [(n, m) for n, m in model.named_modules() if type(m) in (nn.LSTM, nn.GRU)]
+    left += [
+        f"{n} ({type(m).__name__}: {unsupported_reason(m)})" for n, m in recurrent if unsupported_reason(m)
+    ]
     if left and strict:
         raise ValueError(
             f"convert(strict=True): no memristive version of {', '.join(left)}; they would stay float"
@@ -76,7 +85,8 @@ def convert(
     def layer_config(child: nn.Module) -> TileConfig:
         seeded = config.with_seed(config.seed + counter[0])
         if weight_range == "per-layer":
-            peak = float(child.weight.detach().abs().max()) if child.weight.numel() else 0.0
+            weights = [p.detach().abs().max() for n, p in child.named_parameters() if n.startswith("weight")]
+            peak = float(max(weights)) if weights else 0.0
             if peak > 0:
                 seeded = dataclasses.replace(seeded, w_max=peak)
         return seeded
@@ -84,6 +94,8 @@ def convert(
     def swap(parent: nn.Module) -> None:
         for name, child in parent.named_children():
             replacement = _REPLACEMENTS.get(type(child))
+            if replacement in (MemLSTM, MemGRU) and unsupported_reason(child):
+                continue  # left in float, and named in the warning
             if replacement is None:
                 swap(child)
                 continue
