@@ -266,3 +266,33 @@ def test_lstm_and_gru_convert_onto_tiles_and_compute_what_torch_does(kind):
     with pytest.warns(UserWarning, match="bidirectional"):
         left = mt.convert(nn.Sequential(kind(5, 6, bidirectional=True)))
     assert isinstance(left[0], kind)
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_attention_converts_its_four_projections_and_computes_what_torch_does(batch_first):
+    torch.manual_seed(0)
+    net = nn.MultiheadAttention(8, 2, batch_first=batch_first)
+    periphery = mt.PeripheryConfig(read_noise=False)
+    model = mt.convert(
+        nn.Sequential(net), mt.TileConfig(device="linear", cell="differential", periphery=periphery)
+    )
+    layer = model[0]
+    assert isinstance(layer, mt.nn.MemMultiheadAttention) and len(list(mt.nn.tiles(model))) == 4
+    reference = nn.MultiheadAttention(8, 2, batch_first=batch_first)
+    with torch.no_grad():  # torch's layer with exactly the weights the devices hold
+        held = [p.tile.effective_weight() for p in (layer.q_proj, layer.k_proj, layer.v_proj)]
+        reference.in_proj_weight.copy_(torch.cat(held))
+        reference.in_proj_bias.copy_(net.in_proj_bias)
+        reference.out_proj.weight.copy_(layer.out_proj.tile.effective_weight())
+        reference.out_proj.bias.copy_(net.out_proj.bias)
+    shape = (2, 5, 8) if batch_first else (5, 2, 8)
+    q, k = torch.randn(shape), torch.randn(shape)
+    padding = torch.tensor([[False] * 4 + [True], [False] * 5])
+    causal = torch.ones(5, 5, dtype=torch.bool).triu(1)
+    ours = layer(q, k, k, key_padding_mask=padding, attn_mask=causal)
+    theirs = reference(q, k, k, key_padding_mask=padding, attn_mask=causal)
+    torch.testing.assert_close(ours[0], theirs[0], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(ours[1], theirs[1], rtol=1e-4, atol=1e-5)
+    with pytest.warns(UserWarning, match="kdim"):
+        left = mt.convert(nn.Sequential(nn.MultiheadAttention(8, 2, kdim=4, vdim=4)))
+    assert isinstance(left[0], nn.MultiheadAttention)

@@ -1,5 +1,6 @@
 """Neural-network modules over tiles, and binarized/ternary layers for binary memories."""
 
+from .attention import MemMultiheadAttention
 from .binary import (
     BinaryConv1d,
     BinaryConv2d,
@@ -34,6 +35,7 @@ __all__ = [
     "MemGRU",
     "MemLSTM",
     "MemLinear",
+    "MemMultiheadAttention",
     "ModelProgramReport",
     "OverTime",
     "PackedBNN",

@@ -11,6 +11,7 @@ from typing import Literal
 from torch import nn
 
 from ..tiles import AnalogTile, TileConfig
+from .attention import MemMultiheadAttention, attention_unsupported_reason
 from .layers import MemConv1d, MemConv2d, MemConv3d, MemLinear, _MemLayer
 from .recurrent import MemGRU, MemLSTM, unsupported_reason
 
@@ -22,6 +23,7 @@ _REPLACEMENTS: dict[type, type] = {
     nn.Conv3d: MemConv3d,
     nn.LSTM: MemLSTM,
     nn.GRU: MemGRU,
+    nn.MultiheadAttention: MemMultiheadAttention,
 }
 
 
@@ -32,11 +34,19 @@ _LEFT_IN_FLOAT = (
     nn.ConvTranspose3d,
     nn.RNN,
     nn.RNNCellBase,
-    nn.MultiheadAttention,
     nn.Bilinear,
     nn.Embedding,
     nn.EmbeddingBag,
 )
+
+
+def _unsupported(module: nn.Module) -> str | None:
+    """Why a layer of a convertible type still cannot go onto tiles (None if it can, or is not such a layer)."""
+    if type(module) in (nn.LSTM, nn.GRU):
+        return unsupported_reason(module)
+    if type(module) is nn.MultiheadAttention:
+        return attention_unsupported_reason(module)
+    return None
 
 
 def convert(
@@ -47,15 +57,16 @@ def convert(
     weight_range: Literal["config", "per-layer"] = "config",
     strict: bool = False,
 ) -> nn.Module:
-    """Return ``model`` with every ``nn.Linear``, ``nn.Conv1d/2d/3d``, ``nn.LSTM`` and ``nn.GRU`` replaced by its
-    memristive twin (recurrent layers: unidirectional, with biases, no projections).
+    """Return ``model`` with every ``nn.Linear``, ``nn.Conv1d/2d/3d``, ``nn.LSTM``, ``nn.GRU`` and
+    ``nn.MultiheadAttention`` replaced by its memristive twin (recurrent layers: unidirectional, with biases, no
+    projections; attention: one embed dim for q, k and v, with biases — its four projections on tiles).
 
     Float weights are written into the devices (ideal write) and the layers mirror what the devices then hold.
     Layer ``i`` (in module order) gets the random seed ``config.seed + i``, so conversions are reproducible.
     ``weight_range="per-layer"`` maps each layer's largest |weight| to the full conductance window (its own
     ``w_max``, the usual per-layer scale of analog inference) instead of ``config.w_max`` for all. Layers that hold
-    weights but have no memristive version (transposed convs, plain RNNs, attention, embeddings, bilinear, bidirectional
-    LSTM/GRU) stay in
+    weights but have no memristive version (transposed convs, plain RNNs, embeddings, bilinear, and the unsupported
+    variants above) stay in
     float: a warning names each, and ``strict=True`` raises instead. Normalisation layers are digital by design.
     """
     if not isinstance(model, nn.Module):
@@ -70,9 +81,8 @@ def convert(
     left = [
         f"{name} ({type(m).__name__})" for name, m in model.named_modules() if isinstance(m, _LEFT_IN_FLOAT)
     ]
-    recurrent = [(n, m) for n, m in model.named_modules() if type(m) in (nn.LSTM, nn.GRU)]
     left += [
-        f"{n} ({type(m).__name__}: {unsupported_reason(m)})" for n, m in recurrent if unsupported_reason(m)
+        f"{n} ({type(m).__name__}: {_unsupported(m)})" for n, m in model.named_modules() if _unsupported(m)
     ]
     if left and strict:
         raise ValueError(
@@ -94,7 +104,7 @@ def convert(
     def swap(parent: nn.Module) -> None:
         for name, child in parent.named_children():
             replacement = _REPLACEMENTS.get(type(child))
-            if replacement in (MemLSTM, MemGRU) and unsupported_reason(child):
+            if replacement is not None and _unsupported(child):
                 continue  # left in float, and named in the warning
             if replacement is None:
                 swap(child)
