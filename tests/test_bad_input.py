@@ -159,3 +159,16 @@ def test_public_calls_name_the_argument_they_refuse():
     with pytest.raises(TypeError, match="device"):
         mt.get_device(None)
     assert isinstance(layer.program_and_verify(torch.zeros(2, 3), VerifyConfig()).pulses, torch.Tensor)
+
+
+def test_a_relative_read_noise_given_in_siemens_is_flagged():
+    """read_noise_std is a fraction of g_max; 2e-6 meant as 2 µS used to give no noise without a word."""
+    with pytest.warns(UserWarning, match="read_noise_std=2e-06 is relative to g_max"):
+        mt.get_device("soft-bounds", read_noise_std=2e-6)
+    with pytest.warns(UserWarning, match="relative to g_max"):
+        mt.get_device("knowm-cr", read_noise_std=1e-6)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mt.get_device("soft-bounds", read_noise_std=0.02)  # a plain relative noise: no warning

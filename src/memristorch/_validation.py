@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import torch
 
@@ -84,6 +85,20 @@ def check_conductances(target_s, shape: tuple[int, ...], name: str = "target_s")
         raise ValueError(f"{name} shape {tuple(target_s.shape)} must match the devices {tuple(shape)}")
     if target_s.numel() and not bool((target_s >= 0).all()):  # NaN compares False
         raise ValueError(f"{name} must be ≥ 0 siemens (no NaN); no device was changed")
+
+
+def warn_if_absolute(name: str, value: float, reference: str) -> None:
+    """Warn when a relative field holds a value that looks like an absolute one (e.g. siemens passed as a fraction).
+
+    A relative noise below 1e-4 of ``reference`` is negligible; such a value is far more likely a conductance or
+    current meant in physical units, which would silently give no effect.
+    """
+    if 0 < value < 1e-4:
+        warnings.warn(
+            f"{name}={value:g} is relative to {reference} (a fraction, not siemens): {value:g} of {reference} is "
+            "negligible — if you meant an absolute value, divide it by the preset's g_max_s",
+            stacklevel=4,
+        )
 
 
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from .._validation import check_conductances, check_pulse_counts, check_range
+from .._validation import check_conductances, check_pulse_counts, check_range, warn_if_absolute
 from .base import DeviceModel, DeviceState, resolve_params
 
 BOLTZMANN_J_PER_K = 1.380649e-23
@@ -97,6 +97,7 @@ class MSSParams:
             raise ValueError(f"n_switches must be None or an integer >= 1, got {self.n_switches!r}")
         check_range("d2d_std", self.d2d_std, 0.0, 1.0)
         check_range("read_noise_std", self.read_noise_std, 0.0, 1.0)
+        warn_if_absolute("read_noise_std", self.read_noise_std, "g_max")
         check_range("set_voltage_v", self.set_voltage_v, 0.0, low_inclusive=False)
         check_range("reset_voltage_v", self.reset_voltage_v, high=0.0, high_inclusive=False)
         check_range("pulse_width_s", self.pulse_width_s, 0.0, low_inclusive=False)

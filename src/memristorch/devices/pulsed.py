@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from .._validation import check_choice, check_conductances, check_pulse_counts, check_range
+from .._validation import check_choice, check_conductances, check_pulse_counts, check_range, warn_if_absolute
 from .base import DeviceModel, DeviceState, resolve_params
 
 RESPONSES = ("linear", "soft_bounds", "exponential")
@@ -94,6 +94,7 @@ class PulsedDeviceParams:
         check_range("d2d_bounds_std", self.d2d_bounds_std, 0.0, 0.5)
         check_range("c2c_std", self.c2c_std, 0.0, 10.0)
         check_range("read_noise_std", self.read_noise_std, 0.0, 1.0)
+        warn_if_absolute("read_noise_std", self.read_noise_std, "g_max")
         check_range("set_voltage_v", self.set_voltage_v, 0.0)
         check_range("reset_voltage_v", self.reset_voltage_v, 0.0)
         check_range("pulse_width_s", self.pulse_width_s, 0.0, low_inclusive=False)
