@@ -296,3 +296,42 @@ def test_attention_converts_its_four_projections_and_computes_what_torch_does(ba
     with pytest.warns(UserWarning, match="kdim"):
         left = mt.convert(nn.Sequential(nn.MultiheadAttention(8, 2, kdim=4, vdim=4)))
     assert isinstance(left[0], nn.MultiheadAttention)
+
+
+def test_a_large_linear_splits_over_tiles_and_digitises_each_partial_sum():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(10, 7))
+    periphery = mt.PeripheryConfig(read_noise=False)
+    model = mt.convert(
+        net, mt.TileConfig(device="linear", cell="differential", periphery=periphery), max_tile=(4, 3)
+    )
+    layer = model[0]
+    assert isinstance(layer, mt.nn.TiledMemLinear)
+    assert layer.input_splits == [4, 4, 2] and layer.output_splits == [3, 3, 1]
+    assert len(list(mt.nn.tiles(model))) == 9
+    held = torch.cat(
+        [torch.cat([b.tile.effective_weight() for b in row], dim=1) for row in layer.blocks], dim=0
+    )
+    x = torch.randn(5, 10)
+    torch.testing.assert_close(model(x), x @ held.T + net[0].bias, rtol=1e-5, atol=1e-6)
+    # with an ADC each block's partial sum is quantised on its own, before the digital addition
+    adc = mt.PeripheryConfig(read_noise=False, adc_bits=4, output_range=2.0)
+    quantised = mt.convert(
+        net, mt.TileConfig(device="linear", cell="differential", periphery=adc), max_tile=(4, 3)
+    )
+    blocks = quantised[0].blocks
+    parts = x.split([4, 4, 2], dim=1)
+    expected = torch.cat(
+        [
+            sum(mt.tiles.quantize_ste(p @ b.weight.T, 4, 2.0) for b, p in zip(row, parts, strict=True))
+            for row in blocks
+        ],
+        dim=1,
+    )
+    torch.testing.assert_close(quantised(x), expected + net[0].bias)
+    optimizer = mt.InSituSGD(model.parameters(), lr=0.1)
+    nn.functional.mse_loss(model(x), torch.zeros(5, 7)).backward()
+    optimizer.step()
+    assert all(b.tile.ledger.summary()["pulses"] > 0 for row in layer.blocks for b in row)
+    with pytest.raises(ValueError, match="max_tile"):
+        mt.convert(net, max_tile=(0, 3))

@@ -24,6 +24,7 @@ from .packed import PackedBNN
 from .programming import ModelProgramReport, program, program_and_verify
 from .recurrent import MemGRU, MemLSTM
 from .stochastic import StochasticBits
+from .tiled import TiledMemLinear
 
 __all__ = [
     "BinaryConv1d",
@@ -43,6 +44,7 @@ __all__ = [
     "StochasticBits",
     "TILE_ATTRIBUTE",
     "TernaryConv2d",
+    "TiledMemLinear",
     "TernaryLinear",
     "binarize",
     "calibrate",

@@ -14,6 +14,7 @@ from ..tiles import AnalogTile, TileConfig
 from .attention import MemMultiheadAttention, attention_unsupported_reason
 from .layers import MemConv1d, MemConv2d, MemConv3d, MemLinear, _MemLayer
 from .recurrent import MemGRU, MemLSTM, unsupported_reason
+from .tiled import TiledMemLinear
 
 # exact types only: subclasses (e.g. attention's out_proj) may be used by their parents in ways a swap would break
 _REPLACEMENTS: dict[type, type] = {
@@ -56,6 +57,7 @@ def convert(
     *,
     weight_range: Literal["config", "per-layer"] = "config",
     strict: bool = False,
+    max_tile: tuple[int, int] | None = None,
 ) -> nn.Module:
     """Return ``model`` with every ``nn.Linear``, ``nn.Conv1d/2d/3d``, ``nn.LSTM``, ``nn.GRU`` and
     ``nn.MultiheadAttention`` replaced by its memristive twin (recurrent layers: unidirectional, with biases, no
@@ -68,11 +70,21 @@ def convert(
     weights but have no memristive version (transposed convs, plain RNNs, embeddings, bilinear, and the unsupported
     variants above) stay in
     float: a warning names each, and ``strict=True`` raises instead. Normalisation layers are digital by design.
+    ``max_tile=(inputs, outputs)`` splits every Linear larger than that over a grid of tiles
+    (:class:`TiledMemLinear`: partial sums digitised per tile, added digitally).
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if config is not None and not isinstance(config, TileConfig):
         raise TypeError(f"config must be a TileConfig or None, got {type(config).__name__}")
+    if max_tile is not None and (
+        not isinstance(max_tile, (tuple, list))
+        or len(max_tile) != 2
+        or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in max_tile)
+    ):
+        raise ValueError(
+            f"max_tile must be None or (max inputs, max outputs), two integers ≥ 1; got {max_tile!r}"
+        )
     if weight_range not in ("config", "per-layer"):
         raise ValueError(f"weight_range must be 'config' or 'per-layer', got {weight_range!r}")
     if type(model) in _REPLACEMENTS:
@@ -109,7 +121,14 @@ def convert(
             if replacement is None:
                 swap(child)
                 continue
-            setattr(parent, name, replacement.from_float(child, layer_config(child)))
+            if (
+                replacement is MemLinear
+                and max_tile is not None
+                and (child.in_features > max_tile[0] or child.out_features > max_tile[1])
+            ):
+                setattr(parent, name, TiledMemLinear.from_float(child, layer_config(child), *max_tile))
+            else:
+                setattr(parent, name, replacement.from_float(child, layer_config(child)))
             counter[0] += 1
 
     swap(model)
