@@ -1,4 +1,5 @@
-"""Drift and retention over time, read through tiles; evaluate_over_time; hardware-aware noise; convert's report."""
+"""Drift over time read through tiles, evaluate_over_time, hardware-aware noise, and what convert maps onto tiles
+(every conv dimension, LSTM/GRU, attention, split tiles) or names as left in float."""
 
 import math
 
