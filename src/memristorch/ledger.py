@@ -2,9 +2,8 @@
 the matrix-vector products read for inference with their array, DAC and ADC energy and latency.
 
 A :class:`Ledger` is a ``torch.nn.Module`` of buffers so that it travels inside ``state_dict`` with the devices it
-counts. Energy and time accumulate in float64 tensors, write cycles (pulses received) per device in int64 (an update plans at most 2**24 pulses per device, so the
-count cannot wrap around); the pulse
-total is their sum. Verify reads (program-and-verify) are counted too; their time and energy go into the same totals.
+counts. Energy and time accumulate in float64 tensors, write cycles (pulses received) per device in int64 (an update
+plans at most 2**24 pulses per device, so the count cannot wrap around); the pulse total is their sum. Verify reads (program-and-verify) are counted too; their time and energy go into the same totals.
 Nothing synchronises with the host in the training loop.
 """
 
