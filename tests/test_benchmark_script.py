@@ -54,3 +54,18 @@ def test_ir_drop_benchmark_script_prints_solve_time_and_read_ratio():
         check=True,
     ).stdout
     assert re.search(r"8 x 8\s+solve\s+\d+\.\d+ s\s+cached read / ideal read\s+\d+\.\d+x", out), out
+
+
+def test_case_benchmark_prints_each_ratio_and_writes_json(tmp_path):
+    script = SCRIPT.parent / "bench_cases.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "--cases", "mlp-infer-noise", "cnn-insitu", "--steps", "1", "--repeats", "2",
+         "--json", str(tmp_path / "bench.json")],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert re.search(r"mlp-infer-noise\s+\d+\.\d+x\s+\d+\.\d+–\d+\.\d+\s+—\s+\d+\.\d", out), out
+    assert re.search(r"cnn-insitu\s+\d+\.\d+x\s+\d+\.\d+–\d+\.\d+\s+\d+\.\d+\s+\d+\.\d", out), out
+    import json
+
+    results = json.loads((tmp_path / "bench.json").read_text())["results"]
+    assert [r["case"] for r in results] == ["mlp-infer-noise", "cnn-insitu"] and results[1]["repeats"] == 2
