@@ -159,6 +159,23 @@ def test_public_calls_name_the_argument_they_refuse():
     with pytest.raises(TypeError, match="device"):
         mt.get_device(None)
     assert isinstance(layer.program_and_verify(torch.zeros(2, 3), VerifyConfig()).pulses, torch.Tensor)
+    for bad in ((-1, 3), (2.5, 3), (3, 0)):
+        with pytest.raises(ValueError, match="_features"):
+            mt.MemLinear(*bad)
+    with pytest.raises(ValueError, match="kernel_size"):
+        mt.MemConv2d(3, 4, 0)
+    with pytest.raises(ValueError, match="3 features in dimension -1"):
+        layer(torch.zeros(2, 4))
+    with pytest.raises(ValueError, match="3 features in dimension -3"):
+        mt.MemConv2d(3, 4, 3)(torch.zeros(1, 2, 8, 8))
+    zeros = torch.zeros(1)
+    for call in (
+        mt.summarize,
+        lambda m: mt.calibrate(m, []),
+        lambda m: mt.evaluate_over_time(m, zeros, zeros, [1]),
+    ):
+        with pytest.raises(TypeError, match="model must be"):
+            call("model")
 
 
 def test_a_relative_read_noise_given_in_siemens_is_flagged():

@@ -109,4 +109,6 @@ def merge_summaries(summaries: list[dict[str, float]]) -> dict[str, float]:
 
 def summarize(model: nn.Module) -> dict[str, float]:
     """Totals over every ledger inside ``model``."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     return merge_summaries([m.summary() for m in model.modules() if isinstance(m, Ledger)])

@@ -32,6 +32,8 @@ def calibrate(
     ``batches`` yields input tensors, or (input, target) pairs as a DataLoader does. The model runs in eval mode
     (restored afterwards); the ranges travel in ``state_dict``.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     layers = {name: m for name, m in model.named_modules() if isinstance(m, _MemLayer)}
     if not layers:
         raise ValueError("the model holds no memristive layers: convert it first (memristorch.convert)")

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._validation import check_int
 from ..tiles import AnalogTile, TileConfig
 
 TILE_ATTRIBUTE = "_memristorch_tile"
@@ -29,11 +30,16 @@ class _MemLayer(nn.Module):
     weight: nn.Parameter
     tile: AnalogTile
 
-    def _check_input(self, x) -> None:
-        """The input must be a tensor of the weights' dtype and device, checked before any noise is drawn."""
+    def _check_input(self, x, features: int, dim: int) -> None:
+        """The input must be a tensor of the weights' dtype and device with ``features`` along ``dim``, checked
+        before any noise is drawn."""
         weight = self.weight
         if type(x) is not torch.Tensor and not isinstance(x, torch.Tensor):
             raise TypeError(f"input must be a torch.Tensor, got {type(x).__name__}")
+        if x.dim() < -dim or x.shape[dim] != features:
+            raise ValueError(
+                f"input of shape {tuple(x.shape)} must have {features} features in dimension {dim} for this layer"
+            )
         if x.dtype != weight.dtype or x.device != weight.device:
             raise TypeError(
                 f"input is {x.dtype} on {x.device} but the layer's weights are {weight.dtype} on "
@@ -127,6 +133,8 @@ class MemLinear(_MemLayer):
         config: TileConfig | None = None,
     ) -> None:
         super().__init__()
+        check_int("in_features", in_features, 1)
+        check_int("out_features", out_features, 1)
         reference = nn.Linear(in_features, out_features, bias=bias)
         self.in_features, self.out_features = in_features, out_features
         self.weight = nn.Parameter(reference.weight.detach().clone())
@@ -143,7 +151,7 @@ class MemLinear(_MemLayer):
         return layer
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self._check_input(x)
+        self._check_input(x, self.in_features, -1)
         tile = self.tile
         x = tile.prepare_input(x)
         weight = self._read_weight(tile)
@@ -187,9 +195,13 @@ class _MemConv(_MemLayer):
         config: TileConfig | None = None,
     ) -> None:
         super().__init__()
+        check_int("in_channels", in_channels, 1)
+        check_int("out_channels", out_channels, 1)
         reference = self._float_type(
             in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias
         )
+        if any(k < 1 for k in reference.kernel_size):
+            raise ValueError(f"kernel_size must be ≥ 1 in every dimension, got {kernel_size!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride = reference.kernel_size, reference.stride
         self.padding, self.dilation, self.groups = reference.padding, reference.dilation, groups
@@ -226,7 +238,7 @@ class _MemConv(_MemLayer):
         return type(self)._functional(x, weight, None, self.stride, self.padding, self.dilation, groups)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self._check_input(x)
+        self._check_input(x, self.in_channels, -(self._dims + 1))
         tile = self.tile
         x = tile.prepare_input(x)
         y = self._conv(x, self._read_weight(tile), self.groups)

@@ -63,6 +63,8 @@ def evaluate_over_time(
     Every tile needs a drift model (``TileConfig.drift``). ``compensate`` applies global drift compensation per tile
     (a calibration read rescales its output). Returns mean ± std over ``repeats`` chips.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     layers = [m for m in model.modules() if isinstance(m, _MemLayer)]
     if not layers:
         raise ValueError("the model holds no memristive layers: convert it first (memristorch.convert)")
