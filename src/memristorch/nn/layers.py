@@ -197,11 +197,12 @@ class _MemConv(_MemLayer):
         super().__init__()
         check_int("in_channels", in_channels, 1)
         check_int("out_channels", out_channels, 1)
+        kernel = (kernel_size,) * self._dims if isinstance(kernel_size, int) else tuple(kernel_size)
+        if any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in kernel):
+            raise ValueError(f"kernel_size must be integers ≥ 1 in every dimension, got {kernel_size!r}")
         reference = self._float_type(
             in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias
         )
-        if any(k < 1 for k in reference.kernel_size):
-            raise ValueError(f"kernel_size must be ≥ 1 in every dimension, got {kernel_size!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride = reference.kernel_size, reference.stride
         self.padding, self.dilation, self.groups = reference.padding, reference.dilation, groups
