@@ -36,7 +36,7 @@ from ..runner.config import StudyConfig
 from ..runner.seeds import derive_seed, stream
 from ..runner.stats import mean_std
 from ..runner.store import RunStore
-from ..runner.train import batches_per_epoch, train_epochs
+from ..runner.train import batches_per_epoch, train_minibatches
 from .evaluation import accuracy
 
 Width = Annotated[int, Field(ge=1, le=65536)]
@@ -209,28 +209,20 @@ def train_bnn(
     set_training_errors(model, training_errors, generator)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=settings.epochs)
-    model.train()
-
-    def step(index: torch.Tensor) -> torch.Tensor:
-        optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x[index]), y[index])
-        loss.backward()
-        optimizer.step()
-        clip_hidden_weights(model)
-        return loss.detach().double() * len(index)
-
-    losses = train_epochs(
-        step,
+    losses = train_minibatches(
+        model,
+        optimizer,
+        lambda index: F.cross_entropy(model(x[index]), y[index]),
         len(y),
         epochs=settings.epochs,
         batch_size=settings.batch_size,
         generator=generator,
         min_batch=2,
+        scheduler=scheduler,
+        after_step=lambda: clip_hidden_weights(model),
         after_batch=(lambda: progress.advance(task)) if progress is not None else None,
-        after_epoch=lambda epoch, loss: scheduler.step(),
     )
     set_training_errors(model, None)
-    model.eval()
     return losses
 
 

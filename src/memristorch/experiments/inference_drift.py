@@ -27,7 +27,7 @@ from ..runner.config import StudyConfig
 from ..runner.seeds import derive_seed, stream
 from ..runner.store import Results, RunStore
 from ..runner.study import store_for
-from ..runner.train import train_epochs
+from ..runner.train import train_minibatches
 from ..tiles import PeripheryConfig, TileConfig, make_drift, parse_duration
 from .bnn_common import Width, trained_model
 from .evaluation import accuracy
@@ -117,25 +117,15 @@ def _network(config: InferenceDriftConfig, data) -> nn.Sequential:
 
 
 def _train(model: nn.Module, x, y, config: InferenceDriftConfig, purpose: str) -> list[float]:
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    model.train()
-
-    def step(index: torch.Tensor) -> torch.Tensor:
-        optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x[index]), y[index])
-        loss.backward()
-        optimizer.step()
-        return loss.detach().double() * len(index)
-
-    losses = train_epochs(
-        step,
+    return train_minibatches(
+        model,
+        torch.optim.Adam(model.parameters(), lr=config.lr),
+        lambda index: F.cross_entropy(model(x[index]), y[index]),
         len(y),
         epochs=config.epochs,
         batch_size=config.batch_size,
         generator=stream(config.seed, "training", TRAININGS.index(purpose)),
     )
-    model.eval()
-    return losses
 
 
 def _tile_config(config: InferenceDriftConfig, seed_purpose: str, **fields) -> TileConfig:

@@ -26,7 +26,7 @@ from ..runner.seeds import stream
 from ..runner.stats import mean_std
 from ..runner.store import Results, RunStore
 from ..runner.study import store_for
-from ..runner.train import batches_per_epoch, train_epochs
+from ..runner.train import batches_per_epoch, train_minibatches
 from .bnn_common import (
     BNNTraining,
     DatasetName,
@@ -117,27 +117,18 @@ def train_device_bnn(
     """Pulse Adam with the device in the loop; returns the loss per epoch."""
     optimizer = PulseAdam(model.parameters(), lr=config.pulse_gain, software_lr=config.software_lr)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=7, gamma=0.5)  # the authors' schedule
-    model.train()
-
-    def step(index: torch.Tensor) -> torch.Tensor:
-        optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x[index]), y[index])
-        loss.backward()
-        optimizer.step()
-        return loss.detach().double() * len(index)
-
-    losses = train_epochs(
-        step,
+    return train_minibatches(
+        model,
+        optimizer,
+        lambda index: F.cross_entropy(model(x[index]), y[index]),
         len(y),
         epochs=config.epochs,
         batch_size=config.batch_size,
         generator=stream(seed, "training"),
         min_batch=2,
+        scheduler=scheduler,
         after_batch=(lambda: progress.advance(task)) if progress is not None else None,
-        after_epoch=lambda epoch, loss: scheduler.step(),
     )
-    model.eval()
-    return losses
 
 
 def run(config: WeakResetBNNConfig, store: RunStore | None = None) -> Results:

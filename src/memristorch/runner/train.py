@@ -62,3 +62,45 @@ def batches_per_epoch(n_samples: int, batch_size: int, min_batch: int = 1) -> in
     """How many steps one epoch of :func:`train_epochs` takes."""
     full, rest = divmod(n_samples, batch_size)
     return full + (1 if rest >= min_batch and rest > 0 else 0)
+
+
+def train_minibatches(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loss_of: Callable[[torch.Tensor], torch.Tensor],
+    n_samples: int,
+    *,
+    epochs: int,
+    batch_size: int,
+    generator: torch.Generator,
+    min_batch: int = 1,
+    scheduler=None,
+    after_step: Callable[[], None] | None = None,
+    after_batch: Callable[[], None] | None = None,
+) -> list[float]:
+    """The usual :func:`train_epochs` step: zero the gradients, ``loss_of(index)``, backward, optimizer step, then
+    ``after_step()`` (e.g. weight clipping); ``scheduler.step()`` after every epoch. The model trains in train mode
+    and is left in eval mode; returns the mean loss of each epoch."""
+    model.train()
+
+    def step(index: torch.Tensor) -> torch.Tensor:
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_of(index)
+        loss.backward()
+        optimizer.step()
+        if after_step is not None:
+            after_step()
+        return loss.detach().double() * len(index)
+
+    losses = train_epochs(
+        step,
+        n_samples,
+        epochs=epochs,
+        batch_size=batch_size,
+        generator=generator,
+        min_batch=min_batch,
+        after_batch=after_batch,
+        after_epoch=(lambda epoch, loss: scheduler.step()) if scheduler is not None else None,
+    )
+    model.eval()
+    return losses

@@ -11,7 +11,7 @@ from torch import nn
 from ...cells.bit_errors import SignFlips
 from ...nn.binary import clear_stored_weights, clip_hidden_weights, store_weights
 from ...runner.seeds import stream
-from ...runner.train import train_epochs
+from ...runner.train import train_minibatches
 
 
 def class_weights(y: torch.Tensor, n_classes: int, power: float, cap: float) -> torch.Tensor:
@@ -41,29 +41,24 @@ def train_network(
     generator = stream(seed, "training")
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-    model.train()
 
-    def step(index: torch.Tensor) -> torch.Tensor:
-        optimizer.zero_grad(set_to_none=True)
+    def loss_of(index: torch.Tensor) -> torch.Tensor:
         out = model(x[index], extra[index] if extra is not None else None)
-        loss = F.cross_entropy(out, y[index], weight=weights)
-        loss.backward()
-        optimizer.step()
-        clip_hidden_weights(model)
-        return loss.detach().double() * len(index)
+        return F.cross_entropy(out, y[index], weight=weights)
 
-    losses = train_epochs(
-        step,
+    return train_minibatches(
+        model,
+        optimizer,
+        loss_of,
         len(y),
         epochs=epochs,
         batch_size=batch_size,
         generator=generator,
         min_batch=2,
+        scheduler=scheduler,
+        after_step=lambda: clip_hidden_weights(model),
         after_batch=after_batch,
-        after_epoch=lambda epoch, loss: scheduler.step(),
     )
-    model.eval()
-    return losses
 
 
 @torch.no_grad()
