@@ -44,13 +44,19 @@ class FitResult:
     evaluations: int
 
 
-def read_measurement(path: str | Path) -> Measurement:
-    """Read a CSV of either kind (see the module docstring); raises ``ValueError`` naming what is wrong."""
-    path = Path(path)
+def read_csv_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a measurement CSV with a header row; raises ``ValueError`` if it has none."""
     with path.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     if not rows:
         raise ValueError(f"{path}: no data rows")
+    return rows
+
+
+def read_measurement(path: str | Path) -> Measurement:
+    """Read a CSV of either kind (see the module docstring); raises ``ValueError`` naming what is wrong."""
+    path = Path(path)
+    rows = read_csv_rows(path)
     header = set(rows[0])
     for kind, needed in (
         ("sweep", ("time_s", "voltage_v", "current_a")),

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .fit import read_csv_rows
 from .pulsed import PulsedDevice, PulsedDeviceParams
 
 COLUMNS = ("device", "cycle", "polarity", "conductance_s")
@@ -57,10 +58,7 @@ class PulsedFit:
 def read_pulse_traces(path: str | Path) -> PulseTraces:
     """Read a traces CSV (module docstring); raises ``ValueError`` naming what is wrong."""
     path = Path(path)
-    with path.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    if not rows:
-        raise ValueError(f"{path}: no data rows")
+    rows = read_csv_rows(path)
     missing = [c for c in COLUMNS if c not in rows[0]]
     if missing:
         raise ValueError(

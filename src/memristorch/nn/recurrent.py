@@ -35,7 +35,6 @@ def _check_supported(module: nn.RNNBase) -> None:
 
 class _MemRecurrent(nn.Module):
     gates = 1
-    _float_type: type[nn.RNNBase]
 
     def __init__(
         self,
@@ -93,7 +92,6 @@ class MemLSTM(_MemRecurrent):
     """Drop-in for :class:`torch.nn.LSTM` (unidirectional, no projections): gates i, f, g, o as torch orders them."""
 
     gates = 4
-    _float_type = nn.LSTM
 
     def forward(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None):
         x, unbatched = self._sequence(x)
@@ -126,7 +124,6 @@ class MemGRU(_MemRecurrent):
     """Drop-in for :class:`torch.nn.GRU` (unidirectional): gates r, z, n as torch orders them."""
 
     gates = 3
-    _float_type = nn.GRU
 
     def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None):
         x, unbatched = self._sequence(x)

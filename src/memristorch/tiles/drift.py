@@ -137,6 +137,8 @@ class PowerLawDrift(DriftModel):
         g_target = g / device.g_max_s
         nu = self.exponent(g_target, parameters["nu_z"].to(g.dtype))
         drifted = g * torch.exp(-nu * math.log(t_s / self.t0_s))
+        if not self.state_dependent and self.read_noise_q == 0:
+            return drifted  # no read noise: nothing to draw
         growth = math.sqrt(math.log((t_s + self.t_read_s) / (2 * self.t_read_s)))
         noise = torch.randn(g.shape, generator=generator, dtype=g.dtype)
         return drifted.addcmul_(drifted * self.noise_q(g_target), noise, value=growth).clamp_(min=0.0)

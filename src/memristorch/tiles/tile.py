@@ -308,6 +308,12 @@ class AnalogTile(nn.Module):
         for key, current in zip(("input", "output"), self._ranges, strict=True):
             values = torch.cat(record[key])
             level = float(torch.quantile(values.double(), percentile / 100.0)) if values.numel() else 0.0
+            if level <= 0 and values.numel():
+                warnings.warn(
+                    f"{self.name or 'tile'}: every recorded {key} was 0 at the {percentile:g}th percentile; "
+                    f"its {key}_range stays {current:g}",
+                    stacklevel=3,
+                )
             ranges.append(level if level > 0 else current)
         self.set_ranges(*ranges)
         return ranges[0], ranges[1]
