@@ -92,7 +92,9 @@ def test_calibration_refuses_what_it_cannot_do_and_leaves_no_tile_recording():
     assert before == [1.0, 1.0]  # a failed calibration changed no range
     with pytest.raises(ValueError, match="input_range"):
         model[0].tile.set_ranges(input_range=float("nan"))
-    with pytest.warns(UserWarning, match="every recorded input was 0"):  # nothing to set a range from: kept, said
+    with pytest.warns(
+        UserWarning, match="every recorded input was 0"
+    ):  # nothing to set a range from: kept, said
         mt.calibrate(model, [torch.zeros(4, 4)])
     assert model[0].tile.input_range.item() == 1.0
 
