@@ -38,6 +38,12 @@ class WeakResetBinaryLayer(nn.Module):
     def refresh(self) -> None:
         self.weight.copy_(self.array.weight())
 
+    @torch.no_grad()
+    def read_at(self, t_s: float | str, retention=None, seed: int = 0) -> None:
+        """Mirror the weights the pairs hold ``t_s`` after programming (weak-RESET retention, see
+        :meth:`WeakResetPairArray.weight_at`); ``read_at(0)`` reads them as programmed again."""
+        self.weight.copy_(self.array.weight_at(t_s, retention, seed))
+
     def get_extra_state(self):
         return self.array.state_dict()
 

@@ -1,7 +1,15 @@
 """Tiles: one weight matrix on an array, its reads, writes and their cost."""
 
 from .config import WRITE_SCHEMES, TileConfig
-from .drift import DriftModel, PowerLawDrift, RelaxationDrift, ZeroBiasRelaxation, make_drift, parse_duration
+from .drift import (
+    DriftModel,
+    PowerLawDrift,
+    RelaxationDrift,
+    WeakResetRetention,
+    ZeroBiasRelaxation,
+    make_drift,
+    parse_duration,
+)
 from .periphery import PeripheryConfig, quantize_ste
 from .programming import ProgramReport, VerifyConfig, program_and_verify
 from .tile import AnalogTile
@@ -17,6 +25,7 @@ __all__ = [
     "VerifyConfig",
     "WRITE_SCHEMES",
     "ZeroBiasRelaxation",
+    "WeakResetRetention",
     "make_drift",
     "parse_duration",
     "program_and_verify",

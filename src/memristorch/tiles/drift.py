@@ -18,6 +18,12 @@ and per-device drift parameters (device-to-device spread) are drawn once at prog
   at 0). Relaxing toward the bottom of the window makes the loss state dependent: high-conductance states lose the
   most. The log-time form is the usual empirical description; r 0.02 ± 0.01 per decade and t0 1 s are
   placeholders — calibrate against your own retention bake.
+* :class:`WeakResetRetention` — retention of the weak-RESET state of HfOx RRAM (the pair arrays of
+  ``tiles.weak_reset_pair``, not a conductance tile): the resistance a device gained by weak RESET, ln(R/R0), relaxes
+  back toward R0 (the filament partly regrows) by the same log-time fraction f(t) = min(1, r · log10(1 + t / t0)),
+  r ~ N(r_mean, r_std) per device (clipped at 0). A weak-RESET step is a small change in ln R, so pairs whose two
+  devices were pushed apart by few pulses lose their sign first. Majumdar et al. (IEEE TED 2021) give no retention
+  data: r 0.05 ± 0.02 per decade and t0 1 s are placeholders — calibrate against a bake of weak-RESET states.
 * :class:`ZeroBiasRelaxation` — the device model's own relaxation at 0 V over ``t`` (for the metastable-switch
   memristor, its switching rates at zero bias: the physics it already has, stepped in time); no free parameters.
 
@@ -170,8 +176,42 @@ class RelaxationDrift(DriftModel):
         if t_s <= 0:
             return g
         rest = device.g_min_s if self.rest == "g_min" else 0.5 * (device.g_min_s + device.g_max_s)
-        fraction = (parameters["rate"].to(g.dtype) * math.log10(1.0 + t_s / self.t0_s)).clamp_(max=1.0)
+        fraction = log_time_fraction(parameters["rate"].to(g.dtype), t_s, self.t0_s)
         return torch.lerp(g, torch.full_like(g, rest), fraction)
+
+
+def log_time_fraction(rate: torch.Tensor, t_s: float, t0_s: float) -> torch.Tensor:
+    """The share of a programmed change lost after ``t_s`` seconds: min(1, rate · log10(1 + t / t0))."""
+    return (rate * math.log10(1.0 + t_s / t0_s)).clamp_(max=1.0)
+
+
+@dataclass(frozen=True)
+class WeakResetRetention:
+    """Relaxation of weak-RESET HfOx states toward their pre-RESET resistance with time (module docstring)."""
+
+    rate_per_decade_mean: float = 0.05
+    """Mean share of ln(R/R0) lost per decade of time (placeholder, calibrate)."""
+    rate_per_decade_std: float = 0.02
+    """Device-to-device std of that share per decade (placeholder, calibrate)."""
+    t0_s: float = 1.0
+    """Time (s) after programming where the log-time loss starts (placeholder, calibrate)."""
+
+    def __post_init__(self) -> None:
+        check_range("rate_per_decade_mean", self.rate_per_decade_mean, 0.0, 1.0)
+        check_range("rate_per_decade_std", self.rate_per_decade_std, 0.0, 1.0)
+        check_range("t0_s", self.t0_s, 0.0, low_inclusive=False)
+
+    def sample(self, shape: tuple[int, ...], generator: torch.Generator | None) -> torch.Tensor:
+        """Per-device loss rates (float64, ≥ 0)."""
+        return _clipped_normal(
+            self.rate_per_decade_mean, self.rate_per_decade_std, shape, generator, torch.float64
+        )
+
+    def log_ratio_at(self, log_ratio: torch.Tensor, rates: torch.Tensor, t_s: float) -> torch.Tensor:
+        """ln(R/R0) ``t_s`` seconds after programming devices to ``log_ratio``."""
+        if t_s <= 0:
+            return log_ratio
+        return log_ratio * (1.0 - log_time_fraction(rates.to(log_ratio.dtype), t_s, self.t0_s))
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,10 @@ Weight w = sign(R_BL − R_BLb) (a tie reads +1). Learning applies only weak-RES
 n > 0 pulses go to BL (pushing w toward +1), n < 0 to BLb (toward −1), at most ``max_pulses`` per update (14, the
 1/f filter length − 1, as in the authors' learning rule). Fresh pairs start with one pulse on a randomly chosen side,
 so that even identical devices (no D2D) begin with random signs. The array counts pulses and write cycles per device.
+
+:meth:`WeakResetPairArray.weight_at` reads the weights a time after programming under a
+:class:`~memristorch.tiles.drift.WeakResetRetention` model (each device's ln(R/R0) relaxes toward 0); like the
+conductance tiles' drift it is a view, the programmed state stays as written.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import torch
 
 from .._validation import check_int
 from ..devices.weak_reset import WeakResetRRAM
+from .drift import WeakResetRetention, parse_duration
 
 
 class WeakResetPairArray:
@@ -37,6 +42,26 @@ class WeakResetPairArray:
     def weight(self) -> torch.Tensor:
         diff = self.device.resistance(self.bl) - self.device.resistance(self.blb)
         return torch.where(diff >= 0, 1.0, -1.0).to(torch.float32)
+
+    def weight_at(
+        self, t_s: float | str, retention: WeakResetRetention | None = None, seed: int = 0
+    ) -> torch.Tensor:
+        """The ±1 weights read ``t_s`` (seconds, or "1h", "1y", …) after programming, every device's ln(R/R0)
+        relaxed by ``retention`` (default :class:`WeakResetRetention`). The per-device loss rates come from a
+        generator seeded with ``seed`` (BL's devices first, then BLb's), so reads at several times see the same
+        devices, and the array's own random stream is untouched."""
+        t = parse_duration(t_s)
+        retention = WeakResetRetention() if retention is None else retention
+        if not isinstance(retention, WeakResetRetention):
+            raise TypeError(f"retention must be a WeakResetRetention or None, got {type(retention).__name__}")
+        check_int("seed", seed, 0, 2**63 - 1)
+        rng = torch.Generator().manual_seed(seed)
+        rates = retention.sample((2, *self.shape), rng)
+        r = [
+            side["r0"] * torch.exp(retention.log_ratio_at(self.device.log_resistance_ratio(side), rate, t))
+            for side, rate in zip((self.bl, self.blb), rates, strict=True)
+        ]
+        return torch.where(r[0] - r[1] >= 0, 1.0, -1.0).to(torch.float32)
 
     def apply_pulses(self, pulses: torch.Tensor) -> None:
         """Signed pulse counts per weight, clipped to ±``max_pulses``; all-or-nothing on bad input."""
