@@ -179,13 +179,29 @@ def test_public_calls_name_the_argument_they_refuse():
 
 
 def test_a_relative_read_noise_given_in_siemens_is_flagged():
-    """read_noise_std is a fraction of g_max; 2e-6 meant as 2 µS used to give no noise without a word."""
-    with pytest.warns(UserWarning, match="read_noise_std=2e-06 is relative to g_max"):
-        mt.get_device("soft-bounds", read_noise_std=2e-6)
+    """read_noise_rel (formerly read_noise_std) is a fraction of g_max; 2e-6 meant as 2 µS used to give no noise without a word."""
+    with pytest.warns(UserWarning, match="read_noise_rel=2e-06 is relative to g_max"):
+        mt.get_device("soft-bounds", read_noise_rel=2e-6)
     with pytest.warns(UserWarning, match="relative to g_max"):
-        mt.get_device("knowm-cr", read_noise_std=1e-6)
+        mt.get_device("knowm-cr", read_noise_rel=1e-6)
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        mt.get_device("soft-bounds", read_noise_std=0.02)  # a plain relative noise: no warning
+        mt.get_device("soft-bounds", read_noise_rel=0.02)  # a plain relative noise: no warning
+
+
+def test_the_old_read_noise_name_is_accepted_with_a_deprecation_warning():
+    with pytest.warns(DeprecationWarning, match="read_noise_rel"):
+        device = mt.get_device("soft-bounds", read_noise_std=0.02)
+    assert device.params.read_noise_rel == 0.02
+    with pytest.raises(ValueError, match="not both"):
+        mt.get_device("soft-bounds", read_noise_std=0.02, read_noise_rel=0.02)
+
+
+def test_a_preset_file_written_with_the_old_read_noise_name_still_loads(tmp_path):
+    path = tmp_path / "old.yaml"
+    path.write_text("family: pulsed\nparams:\n  read_noise_std: 0.03\n")
+    with pytest.warns(DeprecationWarning, match="read_noise_rel"):
+        device = mt.get_device(str(path))
+    assert device.params.read_noise_rel == 0.03

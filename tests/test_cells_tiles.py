@@ -133,7 +133,7 @@ def test_tile_state_dict_continues_the_random_stream():
 
 def test_read_noise_at_outputs_has_device_level_statistics():
     """Output noise std equals σ_w·‖x‖, what independent per-device read noise gives."""
-    device = PulsedDevice(read_noise_std=0.02)
+    device = PulsedDevice(read_noise_rel=0.02)
     tile = AnalogTile((1, 50), TileConfig(device=device))
     x = torch.rand(50)
     y = torch.zeros(20000, 1)

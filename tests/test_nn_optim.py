@@ -49,7 +49,7 @@ def test_memlinear_equals_linear_including_gradients():
 
 
 def test_conv_read_noise_uses_patch_norm():
-    device = PulsedDevice(read_noise_std=0.05)
+    device = PulsedDevice(read_noise_rel=0.05)
     layer = MemConv2d(2, 6, 3, groups=2, config=mt.TileConfig(device=device))
     x = torch.rand(1, 2, 5, 5)
     with torch.no_grad():

@@ -157,13 +157,13 @@ def test_a_corrupt_checkpoint_on_resume_exits_2_with_the_way_out(tmp_path, conte
 
 
 def test_dotted_overrides_and_list_values():
-    assert parse_overrides(["device_overrides.read_noise_std=0.02", "hidden=[256,128]", "a.b.c=x"]) == {
-        "device_overrides": {"read_noise_std": 0.02},
+    assert parse_overrides(["device_overrides.read_noise_rel=0.02", "hidden=[256,128]", "a.b.c=x"]) == {
+        "device_overrides": {"read_noise_rel": 0.02},
         "hidden": [256, 128],
         "a": {"b": {"c": "x"}},
     }
-    config = load_config(InSituMLPConfig, overrides=parse_overrides(["device_overrides.read_noise_std=0.02"]))
-    assert config.device_overrides == {"read_noise_std": 0.02}
+    config = load_config(InSituMLPConfig, overrides=parse_overrides(["device_overrides.read_noise_rel=0.02"]))
+    assert config.device_overrides == {"read_noise_rel": 0.02}
     assert config.tile_config().device.read_noise_std_s > 0
 
 

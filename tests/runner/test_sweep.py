@@ -18,7 +18,7 @@ from memristorch.runner.sweep import parse_grid, plan_points, run_sweep
 
 runner = CliRunner()
 BASE = {"epochs": 3, "hidden": [16], "train_subset": 300, "batch_size": 32}
-GRID = {"device_overrides.read_noise_std": [0.0, 0.05]}
+GRID = {"device_overrides.read_noise_rel": [0.0, 0.05]}
 
 
 def _sweep(out, **kwargs):
@@ -35,21 +35,21 @@ def serial(tmp_path_factory):
 def test_serial_sweep_aggregates_mean_and_sample_std_over_seeds(serial):
     out, result = serial
     rows = result["rows"]
-    assert [r["device_overrides.read_noise_std"] for r in rows] == [0.0, 0.05]
+    assert [r["device_overrides.read_noise_rel"] for r in rows] == [0.0, 0.05]
     assert all(r["n"] == 2 for r in rows)
     for row in rows:
-        setting = row["device_overrides.read_noise_std"]
+        setting = row["device_overrides.read_noise_rel"]
         accuracies = []
         for seed in (0, 1):
-            name = f"device_overrides.read_noise_std={setting}__seed={seed}"
+            name = f"device_overrides.read_noise_rel={setting}__seed={seed}"
             document = json.loads((out / "points" / name / "results.json").read_text())
             assert document["config"]["seed"] == seed
-            assert document["config"]["device_overrides"] == {"read_noise_std": setting}
+            assert document["config"]["device_overrides"] == {"read_noise_rel": setting}
             accuracies.append(document["summary"]["test_accuracy"])
         assert (row["test_accuracy_mean"], row["test_accuracy_std"]) == mean_std(accuracies)
     assert "wall_time_s_mean" not in rows[0]  # machine time is no science and would differ between backends
     assert (out / "aggregate.md").read_text().count("\n") == 4
-    assert (out / "device_overrides.read_noise_std.png").stat().st_size > 5000
+    assert (out / "device_overrides.read_noise_rel.png").stat().st_size > 5000
 
 
 def test_ray_sweep_equals_the_serial_one(serial, tmp_path):
@@ -78,7 +78,7 @@ def _cli_sweep(out: Path, *extra: str) -> list[str]:
     ]
     for key, value in BASE.items():
         args += ["-s", f"{key}={json.dumps(value)}"]
-    args += ["--grid", "device_overrides.read_noise_std=0.0,0.05", *extra]
+    args += ["--grid", "device_overrides.read_noise_rel=0.0,0.05", *extra]
     return args
 
 

@@ -12,6 +12,7 @@ leave the devices exactly as they were.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from abc import ABC, abstractmethod
 
 import torch
@@ -19,12 +20,35 @@ import torch
 DeviceState = dict[str, torch.Tensor]
 
 
+#: field names renamed to make their unit explicit: old name → new name (the old one is accepted, with a warning)
+RENAMED_FIELDS = {"read_noise_std": "read_noise_rel"}
+
+
+def renamed_fields(params_class, overrides: dict) -> dict:
+    """``overrides`` with deprecated field names of ``params_class`` mapped to their new names (with a warning)."""
+    known = {f.name for f in dataclasses.fields(params_class)}
+    out = dict(overrides)
+    for old, new in RENAMED_FIELDS.items():
+        if old in out and new in known:
+            if new in out:
+                raise ValueError(f"give {new!r} or its deprecated name {old!r}, not both")
+            warnings.warn(
+                f"{params_class.__name__}.{old} is deprecated: it is relative to g_max, so it is now named {new!r}",
+                DeprecationWarning,
+                stacklevel=4,
+            )
+            out[new] = out.pop(old)
+    return out
+
+
 def resolve_params(params_class, params, overrides: dict):
     """``params`` (or the class defaults) with ``overrides`` applied; validation runs in the dataclass.
 
-    An override naming no field of ``params_class`` raises ``ValueError`` listing the fields it has.
+    An override naming no field of ``params_class`` raises ``ValueError`` listing the fields it has; a deprecated
+    field name (``RENAMED_FIELDS``) is mapped to its new name with a ``DeprecationWarning``.
     """
     if dataclasses.is_dataclass(params_class):
+        overrides = renamed_fields(params_class, overrides)
         known = {f.name for f in dataclasses.fields(params_class)}
         unknown = sorted(set(overrides) - known)
         if unknown:

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import yaml
 
+from .base import renamed_fields
 from .mss import MSSDevice, MSSParams
 from .pulsed import PulsedDevice, PulsedDeviceParams
 
@@ -193,6 +194,7 @@ def load_preset_file(path: str | Path) -> MSSDevice | PulsedDevice:
             f"{path}: a preset file needs 'family:' ({' or '.join(FAMILIES)}) and a 'params' mapping"
         )
     device_class, params_class = FAMILIES[document["family"]]
+    document["params"] = renamed_fields(params_class, document["params"])  # files written before a rename
     known = {f.name for f in fields(params_class)}
     unknown = sorted(set(document["params"]) - known)
     if unknown:

@@ -67,7 +67,8 @@ class MSSParams:
     x_init: float = 0.0
     n_switches: int | None = None
     d2d_std: float = 0.0
-    read_noise_std: float = 0.0
+    read_noise_rel: float = 0.0
+    """Read noise per device read, RELATIVE to g_max (0.01 = 1 % of g_max; ``read_noise_std`` before 2026-12)."""
     set_voltage_v: float = 1.0
     reset_voltage_v: float = -1.0
     pulse_width_s: float = 1e-3
@@ -96,8 +97,8 @@ class MSSParams:
         ):
             raise ValueError(f"n_switches must be None or an integer >= 1, got {self.n_switches!r}")
         check_range("d2d_std", self.d2d_std, 0.0, 1.0)
-        check_range("read_noise_std", self.read_noise_std, 0.0, 1.0)
-        warn_if_absolute("read_noise_std", self.read_noise_std, "g_max")
+        check_range("read_noise_rel", self.read_noise_rel, 0.0, 1.0)
+        warn_if_absolute("read_noise_rel", self.read_noise_rel, "g_max")
         check_range("set_voltage_v", self.set_voltage_v, 0.0, low_inclusive=False)
         check_range("reset_voltage_v", self.reset_voltage_v, high=0.0, high_inclusive=False)
         check_range("pulse_width_s", self.pulse_width_s, 0.0, low_inclusive=False)
@@ -181,7 +182,7 @@ class MSSDevice(DeviceModel):
 
     @property
     def read_noise_std_s(self) -> float:
-        return self.params.read_noise_std * self.g_max_s
+        return self.params.read_noise_rel * self.g_max_s
 
     # state --------------------------------------------------------------------------------------------------------
     def init_state(self, shape: tuple[int, ...], generator: torch.Generator | None = None) -> DeviceState:

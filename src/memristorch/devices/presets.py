@@ -61,7 +61,7 @@ PRESETS: dict[str, Preset] = {
                 d2d_step_std=0.1,
                 d2d_bounds_std=0.05,
                 c2c_std=0.1,
-                read_noise_std=0.01,
+                read_noise_rel=0.01,
             ),
         ),
         Preset(

@@ -63,7 +63,7 @@ class PulsedDeviceParams:
     """Device-to-device spread of g_min and g_max, relative to each."""
     c2c_std: float = 0.0
     """Cycle-to-cycle noise: each pulse's step is multiplied by 1 + c2c_std·ξ; relative."""
-    read_noise_std: float = 0.0
+    read_noise_rel: float = 0.0
     """Read noise per device read, RELATIVE to g_max (0.01 = 1 % of g_max, not siemens); the absolute std in
     siemens is ``PulsedDevice.read_noise_std_s``."""
     set_voltage_v: float = 1.0
@@ -93,8 +93,8 @@ class PulsedDeviceParams:
         check_range("d2d_step_std", self.d2d_step_std, 0.0, 1.0)
         check_range("d2d_bounds_std", self.d2d_bounds_std, 0.0, 0.5)
         check_range("c2c_std", self.c2c_std, 0.0, 10.0)
-        check_range("read_noise_std", self.read_noise_std, 0.0, 1.0)
-        warn_if_absolute("read_noise_std", self.read_noise_std, "g_max")
+        check_range("read_noise_rel", self.read_noise_rel, 0.0, 1.0)
+        warn_if_absolute("read_noise_rel", self.read_noise_rel, "g_max")
         check_range("set_voltage_v", self.set_voltage_v, 0.0)
         check_range("reset_voltage_v", self.reset_voltage_v, 0.0)
         check_range("pulse_width_s", self.pulse_width_s, 0.0, low_inclusive=False)
@@ -154,7 +154,7 @@ class PulsedDevice(DeviceModel):
 
     @property
     def read_noise_std_s(self) -> float:
-        return self.params.read_noise_std * self.params.g_max_s
+        return self.params.read_noise_rel * self.params.g_max_s
 
     # state --------------------------------------------------------------------------------------------------------
     def init_state(self, shape: tuple[int, ...], generator: torch.Generator | None = None) -> DeviceState:

@@ -51,7 +51,7 @@ class InSituMLPConfig(StudyConfig):
     device: str = "soft-bounds"
     """Device preset name, or a preset YAML file."""
     device_overrides: dict[str, float | int | str] = Field(default_factory=dict)
-    """Fields of the preset's parameters to override, e.g. ``device_overrides.read_noise_std=0.02``."""
+    """Fields of the preset's parameters to override, e.g. ``device_overrides.read_noise_rel=0.02``."""
     cell: Literal["single", "differential"] = "single"
     """One device against a reference, or a differential pair."""
     w_max: float = Field(1.0, gt=0, le=1e6)

@@ -2,7 +2,7 @@
 
 Every experiment config derives from :class:`StudyConfig`: unknown fields are refused, every float must be
 finite (NaN and ±inf are refused in lists and mappings too), and each field's docstring is its description.
-Overrides may be dotted (``device_overrides.read_noise_std=0.02``) and their values are parsed as YAML
+Overrides may be dotted (``device_overrides.read_noise_rel=0.02``) and their values are parsed as YAML
 (``hidden=[256,128]``). Every error names the field, the value given and what is allowed.
 """
 
