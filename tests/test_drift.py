@@ -336,3 +336,57 @@ def test_a_large_linear_splits_over_tiles_and_digitises_each_partial_sum():
     assert all(b.tile.ledger.summary()["pulses"] > 0 for row in layer.blocks for b in row)
     with pytest.raises(ValueError, match="max_tile"):
         mt.convert(net, max_tile=(0, 3))
+
+
+@pytest.mark.parametrize("conv, dims", [(nn.Conv1d, 1), (nn.Conv2d, 2), (nn.Conv3d, 3)])
+def test_a_large_conv_splits_over_tiles_by_input_and_output_channels(conv, dims):
+    torch.manual_seed(0)
+    net = nn.Sequential(conv(6, 8, 3, padding=1, stride=1))
+    periphery = mt.PeripheryConfig(read_noise=False)
+    config = mt.TileConfig(device="linear", cell="differential", periphery=periphery)
+    rows = 2 * 3**dims  # two input channels' unrolled kernels per block
+    model = mt.convert(net, config, max_tile=(rows, 5))
+    layer = model[0]
+    assert isinstance(layer, mt.nn.TiledMemConv)
+    assert layer.input_splits == [2, 2, 2] and layer.output_splits == [5, 3]
+    assert all(b.weight[0].numel() <= rows for row in layer.blocks for b in row)
+    held = torch.cat(
+        [torch.cat([b.tile.effective_weight() for b in row], dim=1) for row in layer.blocks], dim=0
+    )
+    x = torch.randn(2, 6, *([5] * dims))
+    functional = getattr(nn.functional, f"conv{dims}d")
+    expected = functional(x, held, net[0].bias, padding=1)
+    torch.testing.assert_close(model(x), expected, rtol=1e-5, atol=1e-5)
+    # with an ADC, each block's partial sum is quantised on its own
+    adc = mt.PeripheryConfig(read_noise=False, adc_bits=4, output_range=2.0)
+    quantised = mt.convert(
+        net, mt.TileConfig(device="linear", cell="differential", periphery=adc), max_tile=(rows, 5)
+    )
+    parts = x.split([2, 2, 2], dim=1)
+    summed = torch.cat(
+        [
+            sum(
+                mt.tiles.quantize_ste(functional(p, b.weight, padding=1), 4, 2.0)
+                for b, p in zip(row, parts, strict=True)
+            )
+            for row in quantised[0].blocks
+        ],
+        dim=1,
+    )
+    bias = net[0].bias.view(-1, *([1] * dims))
+    torch.testing.assert_close(quantised(x), summed + bias)
+    optimizer = mt.InSituSGD(model.parameters(), lr=0.1)
+    model(x).square().mean().backward()
+    optimizer.step()
+    assert all(b.tile.ledger.summary()["pulses"] > 0 for row in layer.blocks for b in row)
+
+
+def test_a_conv_that_cannot_be_split_stays_on_one_tile_with_a_warning():
+    grouped = nn.Sequential(nn.Conv2d(8, 4, 3, groups=2), nn.Conv2d(4, 4, 5))
+    with pytest.warns(
+        UserWarning, match=r"0 \(Conv2d: groups=2.*1 \(Conv2d: one input channel's kernel has 25"
+    ):
+        model = mt.convert(grouped, max_tile=(20, 4))
+    assert isinstance(model[0], mt.nn.MemConv2d) and isinstance(model[1], mt.nn.MemConv2d)
+    with pytest.raises(ValueError, match="groups=2"):
+        mt.nn.TiledMemConv.from_float(grouped[0], mt.TileConfig(), 20, 4)

@@ -24,7 +24,7 @@ from .packed import PackedBNN
 from .programming import ModelProgramReport, program, program_and_verify
 from .recurrent import MemGRU, MemLSTM
 from .stochastic import StochasticBits
-from .tiled import TiledMemLinear
+from .tiled import TiledMemConv, TiledMemLinear
 
 __all__ = [
     "BinaryConv1d",
@@ -44,6 +44,7 @@ __all__ = [
     "StochasticBits",
     "TILE_ATTRIBUTE",
     "TernaryConv2d",
+    "TiledMemConv",
     "TiledMemLinear",
     "TernaryLinear",
     "binarize",

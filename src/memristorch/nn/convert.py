@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import warnings
 from collections.abc import Iterator
 from typing import Literal
@@ -14,7 +15,7 @@ from ..tiles import AnalogTile, TileConfig
 from .attention import MemMultiheadAttention, attention_unsupported_reason
 from .layers import MemConv1d, MemConv2d, MemConv3d, MemLinear, _MemLayer
 from .recurrent import MemGRU, MemLSTM, unsupported_reason
-from .tiled import TiledMemLinear
+from .tiled import TiledMemConv, TiledMemLinear, conv_split_reason
 
 # exact types only: subclasses (e.g. attention's out_proj) may be used by their parents in ways a swap would break
 _REPLACEMENTS: dict[type, type] = {
@@ -70,8 +71,10 @@ def convert(
     weights but have no memristive version (transposed convs, plain RNNs, embeddings, bilinear, and the unsupported
     variants above) stay in
     float: a warning names each, and ``strict=True`` raises instead. Normalisation layers are digital by design.
-    ``max_tile=(inputs, outputs)`` splits every Linear larger than that over a grid of tiles
-    (:class:`TiledMemLinear`: partial sums digitised per tile, added digitally).
+    ``max_tile=(rows, columns)`` splits every Linear and Conv whose matrix is larger than that (a conv's rows are
+    its input channels × kernel positions) over a grid of tiles (:class:`TiledMemLinear`, :class:`TiledMemConv`:
+    partial sums digitised per tile, added digitally); a conv that cannot be split (grouped, or one channel's
+    kernel alone too large) stays on one oversized tile, with a warning naming it.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -103,6 +106,7 @@ def convert(
     if not inplace:
         model = copy.deepcopy(model)
     counter = [0]
+    oversized: list[str] = []
 
     def layer_config(child: nn.Module) -> TileConfig:
         seeded = config.with_seed(config.seed + counter[0])
@@ -113,25 +117,39 @@ def convert(
                 seeded = dataclasses.replace(seeded, w_max=peak)
         return seeded
 
-    def swap(parent: nn.Module) -> None:
+    def swap(parent: nn.Module, prefix: str = "") -> None:
         for name, child in parent.named_children():
             replacement = _REPLACEMENTS.get(type(child))
             if replacement is not None and _unsupported(child):
                 continue  # left in float, and named in the warning
             if replacement is None:
-                swap(child)
+                swap(child, f"{prefix}{name}.")
                 continue
-            if (
-                replacement is MemLinear
-                and max_tile is not None
-                and (child.in_features > max_tile[0] or child.out_features > max_tile[1])
-            ):
+            if replacement is MemLinear and _exceeds(max_tile, child.in_features, child.out_features):
                 setattr(parent, name, TiledMemLinear.from_float(child, layer_config(child), *max_tile))
+            elif (
+                replacement in (MemConv1d, MemConv2d, MemConv3d)
+                and _exceeds(max_tile, _conv_rows(child), child.out_channels)
+                and conv_split_reason(child, max_tile[0]) is None
+            ):
+                setattr(parent, name, TiledMemConv.from_float(child, layer_config(child), *max_tile))
             else:
+                if replacement in (MemConv1d, MemConv2d, MemConv3d) and _exceeds(
+                    max_tile, _conv_rows(child), child.out_channels
+                ):
+                    oversized.append(
+                        f"{prefix}{name} ({type(child).__name__}: {conv_split_reason(child, max_tile[0])})"
+                    )
                 setattr(parent, name, replacement.from_float(child, layer_config(child)))
             counter[0] += 1
 
     swap(model)
+    if oversized:
+        warnings.warn(
+            f"convert kept {len(oversized)} conv layer(s) larger than max_tile={tuple(max_tile)} on one tile: "
+            f"{', '.join(oversized)}",
+            stacklevel=2,
+        )
     for name, module in model.named_modules():  # tiles know their layer's name (warnings, reports)
         if isinstance(module, _MemLayer):
             module.tile.name = name
@@ -141,6 +159,15 @@ def convert(
             stacklevel=2,
         )
     return model
+
+
+def _exceeds(max_tile: tuple[int, int] | None, rows: int, columns: int) -> bool:
+    return max_tile is not None and (rows > max_tile[0] or columns > max_tile[1])
+
+
+def _conv_rows(conv: nn.Module) -> int:
+    """Array rows of a conv's unrolled weight matrix: input channels per group × kernel positions."""
+    return conv.in_channels // conv.groups * math.prod(conv.kernel_size)
 
 
 def tiles(model: nn.Module) -> Iterator[AnalogTile]:
