@@ -56,7 +56,7 @@ def convert(
     config: TileConfig | None = None,
     inplace: bool = False,
     *,
-    weight_range: Literal["config", "per-layer"] = "config",
+    weight_range: Literal["config", "per-layer", "per-column"] = "config",
     strict: bool = False,
     max_tile: tuple[int, int] | None = None,
 ) -> nn.Module:
@@ -67,7 +67,10 @@ def convert(
     Float weights are written into the devices (ideal write) and the layers mirror what the devices then hold.
     Layer ``i`` (in module order) gets the random seed ``config.seed + i``, so conversions are reproducible.
     ``weight_range="per-layer"`` maps each layer's largest |weight| to the full conductance window (its own
-    ``w_max``, the usual per-layer scale of analog inference) instead of ``config.w_max`` for all. Layers that hold
+    ``w_max``, the usual per-layer scale of analog inference) instead of ``config.w_max`` for all;
+    ``"per-column"`` maps each output's largest |weight| to the full window and keeps one digital scale per output
+    (:meth:`MemLinear.map_columns`; ``weight`` then holds device units) — for Linear and Conv layers and their tiled
+    versions, while LSTM/GRU and attention projections fall back to per-layer, with a warning. Layers that hold
     weights but have no memristive version (transposed convs, plain RNNs, embeddings, bilinear, and the unsupported
     variants above) stay in
     float: a warning names each, and ``strict=True`` raises instead. Normalisation layers are digital by design.
@@ -88,8 +91,9 @@ def convert(
         raise ValueError(
             f"max_tile must be None or (max inputs, max outputs), two integers ≥ 1; got {max_tile!r}"
         )
-    if weight_range not in ("config", "per-layer"):
-        raise ValueError(f"weight_range must be 'config' or 'per-layer', got {weight_range!r}")
+    if weight_range not in ("config", "per-layer", "per-column"):
+        raise ValueError(f"weight_range must be 'config', 'per-layer' or 'per-column', got {weight_range!r}")
+    per_column = weight_range == "per-column"
     if type(model) in _REPLACEMENTS:
         raise ValueError("convert needs a container module; wrap a single layer in nn.Sequential")
     config = config or TileConfig()
@@ -107,10 +111,11 @@ def convert(
         model = copy.deepcopy(model)
     counter = [0]
     oversized: list[str] = []
+    per_layer_instead: list[str] = []
 
     def layer_config(child: nn.Module) -> TileConfig:
         seeded = config.with_seed(config.seed + counter[0])
-        if weight_range == "per-layer":
+        if weight_range == "per-layer" or (per_column and type(child) not in _COLUMN_MAPPED):
             weights = [p.detach().abs().max() for n, p in child.named_parameters() if n.startswith("weight")]
             peak = float(max(weights)) if weights else 0.0
             if peak > 0:
@@ -126,13 +131,17 @@ def convert(
                 swap(child, f"{prefix}{name}.")
                 continue
             if replacement is MemLinear and _exceeds(max_tile, child.in_features, child.out_features):
-                setattr(parent, name, TiledMemLinear.from_float(child, layer_config(child), *max_tile))
+                tiled = TiledMemLinear.from_float(
+                    child, layer_config(child), *max_tile, per_column=per_column
+                )
+                setattr(parent, name, tiled)
             elif (
                 replacement in (MemConv1d, MemConv2d, MemConv3d)
                 and _exceeds(max_tile, _conv_rows(child), child.out_channels)
                 and conv_split_reason(child, max_tile[0]) is None
             ):
-                setattr(parent, name, TiledMemConv.from_float(child, layer_config(child), *max_tile))
+                tiled = TiledMemConv.from_float(child, layer_config(child), *max_tile, per_column=per_column)
+                setattr(parent, name, tiled)
             else:
                 if replacement in (MemConv1d, MemConv2d, MemConv3d) and _exceeds(
                     max_tile, _conv_rows(child), child.out_channels
@@ -140,10 +149,21 @@ def convert(
                     oversized.append(
                         f"{prefix}{name} ({type(child).__name__}: {conv_split_reason(child, max_tile[0])})"
                     )
-                setattr(parent, name, replacement.from_float(child, layer_config(child)))
+                layer = replacement.from_float(child, layer_config(child))
+                if per_column and type(child) in _COLUMN_MAPPED:
+                    layer.map_columns(child.weight)
+                elif per_column:
+                    per_layer_instead.append(f"{prefix}{name} ({type(child).__name__})")
+                setattr(parent, name, layer)
             counter[0] += 1
 
     swap(model)
+    if per_layer_instead:
+        warnings.warn(
+            f"convert(weight_range='per-column') mapped {len(per_layer_instead)} layer(s) per layer instead "
+            f"(per-column scales are for Linear and Conv layers): {', '.join(per_layer_instead)}",
+            stacklevel=2,
+        )
     if oversized:
         warnings.warn(
             f"convert kept {len(oversized)} conv layer(s) larger than max_tile={tuple(max_tile)} on one tile: "
@@ -159,6 +179,10 @@ def convert(
             stacklevel=2,
         )
     return model
+
+
+#: float layer types whose outputs ``weight_range="per-column"`` maps one by one
+_COLUMN_MAPPED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 
 
 def _exceeds(max_tile: tuple[int, int] | None, rows: int, columns: int) -> bool:

@@ -78,6 +78,30 @@ class _MemLayer(nn.Module):
         target = self.weight if weight is None else weight
         self.weight.copy_(self.tile.program(target))
 
+    @torch.no_grad()
+    def map_columns(self, weight: torch.Tensor | None = None) -> torch.Tensor:
+        """Per-output-column weight mapping: scale each output's weights so that its largest |weight| sits at the
+        top of the window (``w_max``), program them, and keep the scales as the tile's digital column scale.
+
+        From then on ``weight`` holds the weights in device units and the layer computes with
+        ``weight × column_scale`` (per output); an all-zero output keeps scale 1. ``weight`` defaults to the current
+        effective weights. Returns the scales.
+        """
+        target = self.effective_weight() if weight is None else weight.detach()
+        if tuple(target.shape) != tuple(self.weight.shape):
+            raise ValueError(f"weight must have shape {tuple(self.weight.shape)}, got {tuple(target.shape)}")
+        peak = target.abs().reshape(target.shape[0], -1).amax(dim=1).float()
+        scale = torch.where(peak > 0, peak / self.tile.cell.w_max, torch.ones_like(peak))
+        self.tile.set_column_scale(None)
+        self.program(target / scale.to(target.dtype).view(-1, *([1] * (target.dim() - 1))))
+        self.tile.set_column_scale(scale)
+        return scale
+
+    def effective_weight(self) -> torch.Tensor:
+        """The weights the layer computes with: ``weight`` times the tile's per-column scale (no noise)."""
+        w = self.weight.detach()
+        return w * self.tile.column_scale.to(w.dtype).view(-1, *([1] * (w.dim() - 1)))
+
     def program_and_verify(self, weight: torch.Tensor | None = None, config=None):
         """Program-and-verify ``weight`` (default: the current float weight) into the devices, booking its cost in
         the ledger, then mirror what they hold; returns the tile's :class:`~memristorch.tiles.ProgramReport`."""
@@ -156,7 +180,7 @@ class MemLinear(_MemLayer):
         x = tile.prepare_input(x)
         weight = self._read_weight(tile)
         # the digital bias commutes with the additive read noise: fuse it (not before an ADC or an output scale)
-        if tile.periphery.adc_bits is None and not tile.compensated:
+        if tile.periphery.adc_bits is None and not tile.compensated and not tile.column_scaled:
             y = F.linear(x, weight, self.bias)
             bias = None
         else:
@@ -165,8 +189,7 @@ class MemLinear(_MemLayer):
         y = tile.finish_output(y, norm)
         if tile.periphery.book_reads and tile._calibration is None:  # calibration reads are not inference
             self._book_read(x, y.numel(), F.linear)
-        if tile.compensated:  # the digital output scale of drift compensation
-            y = y * tile.output_scale
+        y = tile.digital_scale(y, -1)  # drift compensation, per-column mapping
         return y if bias is None else y + bias
 
     def extra_repr(self) -> str:
@@ -252,8 +275,7 @@ class _MemConv(_MemLayer):
         y = tile.finish_output(y, norm)
         if tile.periphery.book_reads and tile._calibration is None:  # calibration reads are not inference
             self._book_read(x, y.numel(), lambda a, g: self._conv(a, g, self.groups))
-        if tile.compensated:
-            y = y * tile.output_scale
+        y = tile.digital_scale(y, -(self._dims + 1))
         return y if self.bias is None else y + self.bias.view(1, -1, *([1] * self._dims))
 
     def extra_repr(self) -> str:

@@ -42,12 +42,13 @@ class _TiledLayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None
 
     @torch.no_grad()
-    def _program_blocks(self, module: nn.Module) -> None:
-        """Write ``module``'s weight, block by block, and copy its bias."""
+    def _program_blocks(self, module: nn.Module, per_column: bool = False) -> None:
+        """Write ``module``'s weight, block by block (each block's columns mapped on their own with
+        ``per_column``, see :meth:`MemLinear.map_columns`), and copy its bias."""
         rows = module.weight.split(self.output_splits, dim=0)
         for row_blocks, row in zip(self.blocks, rows, strict=True):
             for block, part in zip(row_blocks, row.split(self.input_splits, dim=1), strict=True):
-                block.program(part)
+                block.map_columns(part) if per_column else block.program(part)
         if module.bias is not None:
             self.bias.copy_(module.bias)
 
@@ -97,12 +98,17 @@ class TiledMemLinear(_TiledLayer):
 
     @classmethod
     def from_float(
-        cls, module: nn.Linear, config: TileConfig, max_inputs: int = 256, max_outputs: int = 256
+        cls,
+        module: nn.Linear,
+        config: TileConfig,
+        max_inputs: int = 256,
+        max_outputs: int = 256,
+        per_column: bool = False,
     ) -> TiledMemLinear:
         layer = cls(
             module.in_features, module.out_features, module.bias is not None, config, max_inputs, max_outputs
         )
-        layer._program_blocks(module)
+        layer._program_blocks(module, per_column)
         return layer
 
     def extra_repr(self) -> str:
@@ -154,12 +160,17 @@ class TiledMemConv(_TiledLayer):
 
     @classmethod
     def from_float(
-        cls, module: nn.Module, config: TileConfig, max_inputs: int = 256, max_outputs: int = 256
+        cls,
+        module: nn.Module,
+        config: TileConfig,
+        max_inputs: int = 256,
+        max_outputs: int = 256,
+        per_column: bool = False,
     ) -> TiledMemConv:
         if module.padding_mode != "zeros" or isinstance(module.padding, str):
             raise ValueError("TiledMemConv needs padding_mode='zeros' and integer padding")
         layer = cls(module, config, max_inputs, max_outputs)
-        layer._program_blocks(module)
+        layer._program_blocks(module, per_column)
         return layer
 
     def extra_repr(self) -> str:

@@ -76,6 +76,9 @@ class AnalogTile(nn.Module):
                 self.register_buffer(f"drift_{name}", value)
         self.register_buffer("read_time_s", torch.zeros((), dtype=torch.float64))
         self.register_buffer("output_scale", torch.ones(()))
+        # per-output digital scale of per-column weight mapping (ones: every output shares the tile's range)
+        self.register_buffer("column_scale", torch.ones(self.weight_shape[0]))
+        self.column_scaled = False
         self.compensated = False
         self._read_time = 0.0  # host copy of read_time_s (no device sync per update)
         # DAC/ADC ranges: the config's until calibrated (memristorch.calibrate); host copies for the read path
@@ -240,6 +243,33 @@ class AnalogTile(nn.Module):
         if self.has_ir_drop and t_s > 0:
             self._ir_weight = through  # the drifted devices, read through the wires
         return weight
+
+    @torch.no_grad()
+    def set_column_scale(self, scale: torch.Tensor | None) -> None:
+        """Set the digital scale of each output (per-column weight mapping; ``None`` = all ones): outputs are
+        multiplied by it after the ADC, so each column's devices can span the whole window. Finite and > 0."""
+        if scale is None:
+            self.column_scale.fill_(1.0)
+        else:
+            if not isinstance(scale, torch.Tensor) or tuple(scale.shape) != (self.weight_shape[0],):
+                shape = tuple(scale.shape) if isinstance(scale, torch.Tensor) else type(scale).__name__
+                raise ValueError(
+                    f"column scale must be a tensor of shape ({self.weight_shape[0]},), got {shape}"
+                )
+            check_finite_tensor("column scale", scale)
+            if bool((scale <= 0).any()):
+                raise ValueError("column scale must be > 0 for every output")
+            self.column_scale.copy_(scale)
+        self.column_scaled = bool((self.column_scale != 1).any())
+
+    def digital_scale(self, y: torch.Tensor, dim: int) -> torch.Tensor:
+        """``y`` times the digital output scales after the ADC: drift compensation's global one and the per-column
+        ones, outputs along ``dim`` (negative, counted from the end: −1 for a linear layer, −3 for a 2-D conv)."""
+        if self.compensated:
+            y = y * self.output_scale
+        if self.column_scaled:
+            y = y * self.column_scale.to(y.dtype).view(-1, *([1] * (-dim - 1)))
+        return y
 
     def _set_read_time(self, t_s: float, scale: float = 1.0) -> None:
         self._ir_weight = None
@@ -451,11 +481,13 @@ class AnalogTile(nn.Module):
         # tiles saved before drift existed have no read time or output scale: read at programming, unscaled
         state_dict.setdefault(prefix + "read_time_s", torch.zeros((), dtype=torch.float64))
         state_dict.setdefault(prefix + "output_scale", torch.ones(()))
+        state_dict.setdefault(prefix + "column_scale", torch.ones(self.weight_shape[0]))
         state_dict.setdefault(prefix + "input_range", self.input_range.clone())
         state_dict.setdefault(prefix + "output_range", self.output_range.clone())
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
         self.generator.set_state(self.rng_state.clone())
         self._read_time, self.compensated = float(self.read_time_s), float(self.output_scale) != 1.0
+        self.column_scaled = bool((self.column_scale != 1).any())
         self._ranges = (float(self.input_range), float(self.output_range))
         self._ir_weight = None
 
