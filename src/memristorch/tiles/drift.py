@@ -102,12 +102,20 @@ def _clipped_normal(mean: float, std: float, shape, generator, dtype=torch.float
 
 @dataclass(frozen=True)
 class PowerLawDrift(DriftModel):
+    """g(t) = g_prog (t/t0)^−ν with time-growing read noise (module docstring)."""
+
     state_dependent: bool = True
+    """ν and Q from the programmed state (Nandakumar et al., ICECS 2019 fits); False: the constants below."""
     nu_mean: float = 0.05
+    """Mean drift exponent ν, dimensionless (used when not state_dependent). Placeholder — calibrate."""
     nu_std: float = 0.02
+    """Device-to-device std of ν, dimensionless (used when not state_dependent). Placeholder — calibrate."""
     t0_s: float = 20.0
+    """Time (s) after programming from which drift counts (Nandakumar et al. 2019: 20 s)."""
     read_noise_q: float = 0.02
+    """Read-noise factor Q, RELATIVE to the drifted conductance (used when not state_dependent). Placeholder."""
     t_read_s: float = 250e-9
+    """Read duration (s) in the noise growth sqrt(ln((t + t_read)/(2 t_read))) (Nandakumar et al. 2019: 250 ns)."""
 
     parameter_names = ("nu_z",)
 
@@ -152,10 +160,16 @@ class PowerLawDrift(DriftModel):
 
 @dataclass(frozen=True)
 class RelaxationDrift(DriftModel):
+    """Filamentary RRAM relaxing toward a resting conductance with log time (module docstring)."""
+
     rate_per_decade_mean: float = 0.02
+    """Mean share of the distance to rest lost per decade of time, RELATIVE (placeholder — calibrate)."""
     rate_per_decade_std: float = 0.01
+    """Device-to-device std of that share (placeholder — calibrate)."""
     t0_s: float = 1.0
+    """Time (s) after programming where the log-time loss starts (placeholder — calibrate)."""
     rest: str = "g_min"
+    """Where devices relax to: "g_min" (bottom of the window) or "middle"."""
 
     parameter_names = ("rate",)
 

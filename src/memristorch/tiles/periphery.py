@@ -37,11 +37,19 @@ class PeripheryConfig:
     """Non-idealities of the read path. Defaults: ideal periphery (placeholder values — calibrate when used)."""
 
     input_noise_std: float = 0.0
+    """Std of Gaussian noise on every input element of every read, ABSOLUTE in input units (the units of the
+    layer's input tensor, not a share of input_range); 0 = none. Placeholder — calibrate."""
     read_noise: bool = True
+    """Apply the devices' read noise (the device's ``read_noise_rel``, a share of g_max) to every read."""
     dac_bits: int | None = None
+    """DAC resolution in bits (2–24), symmetric levels over ±input_range; None = ideal analog inputs."""
     input_range: float = 1.0
+    """DAC full scale in input units: inputs clip at ±input_range (``memristorch.calibrate`` sets it per tile)."""
     adc_bits: int | None = None
+    """ADC resolution in bits (2–24), symmetric levels over ±output_range; None = ideal analog outputs."""
     output_range: float = 10.0
+    """ADC full scale in output units (weight × input units, before any digital scale): outputs clip at
+    ±output_range (``memristorch.calibrate`` sets it per tile)."""
     clip_warning_fraction: float = 0.01
     """A tile warns, naming its layer, when more than this share of one read's DAC inputs or ADC outputs clip
     (1 disables the check); ``memristorch.calibrate`` sets the ranges from data."""
