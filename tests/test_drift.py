@@ -164,8 +164,8 @@ def test_hardware_aware_noise_is_drawn_in_training_only():
 
 
 def test_convert_names_the_layers_it_leaves_in_float_and_maps_each_layer_to_the_window():
-    model = nn.Sequential(nn.ConvTranspose1d(1, 2, 3), nn.Flatten(), nn.Linear(10, 3), nn.RNN(3, 3))
-    with pytest.warns(UserWarning, match=r"0 \(ConvTranspose1d\), 3 \(RNN\)"):
+    model = nn.Sequential(nn.ConvTranspose1d(1, 2, 3), nn.Flatten(), nn.Linear(10, 3), nn.RNNCell(3, 3))
+    with pytest.warns(UserWarning, match=r"0 \(ConvTranspose1d\), 3 \(RNNCell\)"):
         converted = mt.convert(model)
     assert isinstance(converted[2], mt.MemLinear) and isinstance(converted[0], nn.ConvTranspose1d)
     with pytest.raises(ValueError, match="strict"):
@@ -239,7 +239,7 @@ def test_convolutions_of_every_dimension_convert_and_compute_what_the_float_laye
     assert (layer.weight - net[0].weight).abs().max() < 0.01  # programmed within the device's resolution
 
 
-@pytest.mark.parametrize("kind", [nn.LSTM, nn.GRU])
+@pytest.mark.parametrize("kind", [nn.LSTM, nn.GRU, nn.RNN])
 def test_lstm_and_gru_convert_onto_tiles_and_compute_what_torch_does(kind):
     torch.manual_seed(0)
     net = kind(5, 6, num_layers=2, batch_first=True)
@@ -267,6 +267,18 @@ def test_lstm_and_gru_convert_onto_tiles_and_compute_what_torch_does(kind):
     with pytest.warns(UserWarning, match="bidirectional"):
         left = mt.convert(nn.Sequential(kind(5, 6, bidirectional=True)))
     assert isinstance(left[0], kind)
+
+
+def test_a_relu_rnn_converts_with_its_nonlinearity():
+    torch.manual_seed(0)
+    net = nn.RNN(4, 5, nonlinearity="relu")
+    model = mt.convert(
+        nn.Sequential(net), mt.TileConfig(device="linear", periphery=mt.PeripheryConfig(read_noise=False))
+    )
+    assert model[0].nonlinearity == "relu"
+    x = torch.randn(6, 2, 4)
+    torch.testing.assert_close(model(x)[0], net(x)[0], rtol=0, atol=2e-2)
+    assert float(model(x)[0].detach().min()) >= 0.0
 
 
 @pytest.mark.parametrize("batch_first", [False, True])

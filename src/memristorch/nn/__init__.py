@@ -22,7 +22,7 @@ from .layers import TILE_ATTRIBUTE, MemConv1d, MemConv2d, MemConv3d, MemLinear
 from .over_time import OverTime, evaluate_over_time
 from .packed import PackedBNN
 from .programming import ModelProgramReport, program, program_and_verify
-from .recurrent import MemGRU, MemLSTM
+from .recurrent import MemGRU, MemLSTM, MemRNN
 from .stochastic import StochasticBits
 from .tiled import TiledMemConv, TiledMemLinear
 
@@ -34,6 +34,7 @@ __all__ = [
     "MemConv2d",
     "MemConv3d",
     "MemGRU",
+    "MemRNN",
     "MemLSTM",
     "MemLinear",
     "MemMultiheadAttention",

@@ -14,7 +14,7 @@ from torch import nn
 from ..tiles import AnalogTile, TileConfig
 from .attention import MemMultiheadAttention, attention_unsupported_reason
 from .layers import MemConv1d, MemConv2d, MemConv3d, MemLinear, _MemLayer
-from .recurrent import MemGRU, MemLSTM, unsupported_reason
+from .recurrent import MemGRU, MemLSTM, MemRNN, unsupported_reason
 from .tiled import TiledMemConv, TiledMemLinear, conv_split_reason
 
 # exact types only: subclasses (e.g. attention's out_proj) may be used by their parents in ways a swap would break
@@ -25,6 +25,7 @@ _REPLACEMENTS: dict[type, type] = {
     nn.Conv3d: MemConv3d,
     nn.LSTM: MemLSTM,
     nn.GRU: MemGRU,
+    nn.RNN: MemRNN,
     nn.MultiheadAttention: MemMultiheadAttention,
 }
 
@@ -34,7 +35,6 @@ _LEFT_IN_FLOAT = (
     nn.ConvTranspose1d,
     nn.ConvTranspose2d,
     nn.ConvTranspose3d,
-    nn.RNN,
     nn.RNNCellBase,
     nn.Bilinear,
     nn.Embedding,
@@ -44,7 +44,7 @@ _LEFT_IN_FLOAT = (
 
 def _unsupported(module: nn.Module) -> str | None:
     """Why a layer of a convertible type still cannot go onto tiles (None if it can, or is not such a layer)."""
-    if type(module) in (nn.LSTM, nn.GRU):
+    if type(module) in (nn.LSTM, nn.GRU, nn.RNN):
         return unsupported_reason(module)
     if type(module) is nn.MultiheadAttention:
         return attention_unsupported_reason(module)
@@ -61,7 +61,7 @@ def convert(
     max_tile: tuple[int, int] | None = None,
 ) -> nn.Module:
     """Return ``model`` with every ``nn.Linear``, ``nn.Conv1d/2d/3d``, ``nn.LSTM``, ``nn.GRU`` and
-    ``nn.MultiheadAttention`` replaced by its memristive twin (recurrent layers: unidirectional, with biases, no
+    ``nn.RNN``, ``nn.MultiheadAttention`` replaced by its memristive twin (recurrent layers: unidirectional, with biases, no
     projections; attention: one embed dim for q, k and v, with biases — its four projections on tiles).
 
     Float weights are written into the devices (ideal write) and the layers mirror what the devices then hold.
@@ -71,7 +71,7 @@ def convert(
     ``"per-column"`` maps each output's largest |weight| to the full window and keeps one digital scale per output
     (:meth:`MemLinear.map_columns`; ``weight`` then holds device units) — for Linear and Conv layers and their tiled
     versions, while LSTM/GRU and attention projections fall back to per-layer, with a warning. Layers that hold
-    weights but have no memristive version (transposed convs, plain RNNs, embeddings, bilinear, and the unsupported
+    weights but have no memristive version (transposed convs, RNN cells, embeddings, bilinear, and the unsupported
     variants above) stay in
     float: a warning names each, and ``strict=True`` raises instead. Normalisation layers are digital by design.
     ``max_tile=(rows, columns)`` splits every Linear and Conv whose matrix is larger than that (a conv's rows are

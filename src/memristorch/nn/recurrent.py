@@ -1,8 +1,8 @@
-"""LSTM and GRU layers whose input and recurrent weight matrices live in tiles (one MemLinear each per layer).
+"""RNN, LSTM and GRU layers whose input and recurrent weight matrices live in tiles (one MemLinear each per layer).
 
 Each time step reads the input projection W_ih x_t and the recurrent projection W_hh h_(t−1) through their tiles —
-periphery, drift, IR drop and read cost included — and applies the gates of ``torch.nn.LSTM`` / ``torch.nn.GRU``
-in float (the gate nonlinearities and products are digital). Unidirectional, without LSTM projections; the time loop
+periphery, drift, IR drop and read cost included — and applies the nonlinearity or gates of ``torch.nn.RNN`` /
+``torch.nn.LSTM`` / ``torch.nn.GRU`` in float (the gate nonlinearities and products are digital). Unidirectional, without LSTM projections; the time loop
 runs in Python, one step after another, as the hardware would.
 """
 
@@ -16,7 +16,7 @@ from .layers import MemLinear
 
 
 def unsupported_reason(module: nn.RNNBase) -> str | None:
-    """Why this LSTM/GRU cannot go onto tiles (None if it can)."""
+    """Why this RNN/LSTM/GRU cannot go onto tiles (None if it can)."""
     try:
         _check_supported(module)
     except ValueError as error:
@@ -120,10 +120,11 @@ class MemLSTM(_MemRecurrent):
         return self._output(x, unbatched), (h_n, c_n)
 
 
-class MemGRU(_MemRecurrent):
-    """Drop-in for :class:`torch.nn.GRU` (unidirectional): gates r, z, n as torch orders them."""
+class _MemSingleState(_MemRecurrent):
+    """A recurrent layer whose only state is h (RNN, GRU); subclasses define one time step."""
 
-    gates = 3
+    def _step(self, projected: torch.Tensor, hh: MemLinear, h: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
 
     def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None):
         x, unbatched = self._sequence(x)
@@ -139,13 +140,47 @@ class MemGRU(_MemRecurrent):
             projected = ih(x.reshape(steps * batch, -1)).reshape(steps, batch, -1)
             outputs = []
             for t in range(steps):
-                xr, xz, xn = projected[t].chunk(3, dim=1)
-                hr, hz, hn = hh(h).chunk(3, dim=1)
-                r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
-                n = torch.tanh(xn + r * hn)
-                h = (1 - z) * n + z * h
+                h = self._step(projected[t], hh, h)
                 outputs.append(h)
             x = torch.stack(outputs)
             hs.append(h)
         h_n = torch.stack(hs)
         return self._output(x, unbatched), (h_n.squeeze(1) if unbatched else h_n)
+
+
+class MemGRU(_MemSingleState):
+    """Drop-in for :class:`torch.nn.GRU` (unidirectional): gates r, z, n as torch orders them."""
+
+    gates = 3
+
+    def _step(self, projected, hh, h):
+        xr, xz, xn = projected.chunk(3, dim=1)
+        hr, hz, hn = hh(h).chunk(3, dim=1)
+        r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
+        n = torch.tanh(xn + r * hn)
+        return (1 - z) * n + z * h
+
+
+class MemRNN(_MemSingleState):
+    """Drop-in for :class:`torch.nn.RNN` (unidirectional, with biases): h_t = act(W_ih x_t + W_hh h_(t−1) + b),
+    act ``tanh`` or ``relu`` (digital)."""
+
+    def __init__(self, *args, nonlinearity: str = "tanh", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        self._activation = torch.tanh if nonlinearity == "tanh" else torch.relu
+
+    @classmethod
+    def from_float(cls, module: nn.RNN, config: TileConfig) -> MemRNN:
+        layer = super().from_float(module, config)
+        layer.nonlinearity = module.nonlinearity
+        layer._activation = torch.tanh if module.nonlinearity == "tanh" else torch.relu
+        return layer
+
+    def _step(self, projected, hh, h):
+        return self._activation(projected + hh(h))
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, nonlinearity={self.nonlinearity!r}"
