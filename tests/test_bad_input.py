@@ -205,3 +205,30 @@ def test_a_preset_file_written_with_the_old_read_noise_name_still_loads(tmp_path
     with pytest.warns(DeprecationWarning, match="read_noise_rel"):
         device = mt.get_device(str(path))
     assert device.params.read_noise_rel == 0.03
+
+
+@pytest.mark.parametrize(
+    "device",
+    [
+        "soft-bounds",
+        "knowm-cr",
+        "weak-reset",
+        "binary-rram",
+        "st-mram",
+    ],
+)
+def test_every_family_round_trips_through_a_preset_file(device, tmp_path):
+    from memristorch.devices.binary_rram import BinaryRRAM
+    from memristorch.devices.fit import write_preset
+    from memristorch.devices.mram import STMRAM
+    from memristorch.devices.weak_reset import WeakResetRRAM
+
+    built = {
+        "weak-reset": lambda: WeakResetRRAM(pink_alpha=0.03),
+        "binary-rram": lambda: BinaryRRAM(hrs_sigma=0.5),
+        "st-mram": lambda: STMRAM(thermal_stability=45.0),
+    }.get(device, lambda: mt.get_device(device))()
+    path = write_preset(tmp_path / f"{device}.yaml", built.params, "round trip")
+    assert f"family: {built.family}" in path.read_text()
+    loaded = mt.get_device(str(path))
+    assert type(loaded) is type(built) and loaded.params == built.params

@@ -24,8 +24,11 @@ import torch
 import yaml
 
 from .base import renamed_fields
+from .binary_rram import BinaryRRAM, BinaryRRAMParams
+from .mram import STMRAM, STMRAMParams
 from .mss import MSSDevice, MSSParams
 from .pulsed import PulsedDevice, PulsedDeviceParams
+from .weak_reset import WeakResetParams, WeakResetRRAM
 
 FITTED = ("r_on_ohm", "r_off_ohm", "v_on_v", "v_off_v", "tau_s")
 
@@ -159,11 +162,22 @@ def fit_mss(data: Measurement, base: MSSParams | None = None, max_evaluations: i
 
 
 #: preset-file families: the ``family:`` key → (device class, parameter class)
-FAMILIES = {"mss": (MSSDevice, MSSParams), "pulsed": (PulsedDevice, PulsedDeviceParams)}
+#: every family a preset file can hold, by its ``family:`` key: (device class, parameter class)
+FAMILIES = {
+    cls.family: (cls, params)
+    for cls, params in (
+        (MSSDevice, MSSParams),
+        (PulsedDevice, PulsedDeviceParams),
+        (WeakResetRRAM, WeakResetParams),
+        (BinaryRRAM, BinaryRRAMParams),
+        (STMRAM, STMRAMParams),
+    )
+}
 
 
-def write_preset(path: str | Path, params: MSSParams | PulsedDeviceParams, note: str) -> Path:
-    """Store fitted parameters as a preset file that ``get_device`` (and ``--set device=<file>``) accepts."""
+def write_preset(path: str | Path, params, note: str) -> Path:
+    """Store the parameters of any family (``FAMILIES``: fitted ones, or your own) as a preset file that
+    ``get_device`` (and ``--set device=<file>``) accepts."""
     family = next((name for name, (_, kind) in FAMILIES.items() if isinstance(params, kind)), None)
     if family is None:
         raise TypeError(f"params must be one of {', '.join(k.__name__ for _, k in FAMILIES.values())}")
@@ -175,7 +189,7 @@ def write_preset(path: str | Path, params: MSSParams | PulsedDeviceParams, note:
     return path
 
 
-def load_preset_file(path: str | Path) -> MSSDevice | PulsedDevice:
+def load_preset_file(path: str | Path):
     """Load a preset file written by :func:`write_preset`; any defect raises ``ValueError`` naming the file."""
     path = Path(path)
     try:
@@ -191,7 +205,7 @@ def load_preset_file(path: str | Path) -> MSSDevice | PulsedDevice:
         or not isinstance(document.get("params"), dict)
     ):
         raise ValueError(
-            f"{path}: a preset file needs 'family:' ({' or '.join(FAMILIES)}) and a 'params' mapping"
+            f"{path}: a preset file needs 'family:' ({', '.join(FAMILIES)}) and a 'params' mapping"
         )
     device_class, params_class = FAMILIES[document["family"]]
     document["params"] = renamed_fields(params_class, document["params"])  # files written before a rename

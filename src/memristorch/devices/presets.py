@@ -118,7 +118,7 @@ PRESETS: dict[str, Preset] = {
 
 
 def get_device(name: str, **overrides) -> DeviceModel:
-    """Build the device preset ``name`` — or load a preset file (``*.yaml``, e.g. written by ``memristorch fit``) —
+    """Build the device preset ``name`` — or load a preset file (``*.yaml`` of any family, e.g. written by ``memristorch fit``) —
     optionally overriding parameter fields."""
     if not isinstance(name, str):
         raise TypeError(
