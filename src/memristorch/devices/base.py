@@ -14,8 +14,11 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 
 import torch
+
+from .._validation import check_range
 
 DeviceState = dict[str, torch.Tensor]
 
@@ -63,11 +66,74 @@ def resolve_params(params_class, params, overrides: dict):
     return params
 
 
+@dataclass(frozen=True)
+class PulseScheme:
+    """How a device is programmed and read, with one sign convention for every family: both programming
+    voltages are magnitudes (a SET pulse is applied at +set_voltage_v, a RESET pulse at −reset_voltage_v)."""
+
+    set_voltage_v: float
+    """Magnitude of a potentiating (SET) pulse, volts."""
+    reset_voltage_v: float
+    """Magnitude of a depressing (RESET) pulse, volts; applied with negative polarity."""
+    pulse_width_s: float
+    """Width of one programming pulse, seconds."""
+    pulse_period_s: float
+    """Pulse plus gap, seconds: what one pulse adds to programming time."""
+    read_voltage_v: float
+    """Read voltage, volts; 0 when the model books no read energy (e.g. the generic pulsed family)."""
+
+    def __post_init__(self) -> None:
+        for name in ("set_voltage_v", "reset_voltage_v", "read_voltage_v"):
+            check_range(name, getattr(self, name), 0.0)
+        check_range("pulse_width_s", self.pulse_width_s, 0.0, low_inclusive=False)
+        check_range("pulse_period_s", self.pulse_period_s, self.pulse_width_s)
+
+
+#: optional capabilities a device model may declare, and the method each one requires
+CAPABILITIES = {
+    "hold": "hold",  # hold(state, voltage_v, duration_s) -> (state, energy): a long constant bias (reset, relaxation)
+    "amplitude": "pulse_with_energy",  # per-device pulse amplitudes (``amplitude_v=``), e.g. ISPP
+    "width": "pulse_with_energy",  # per-device pulse widths (``width_s=``)
+    "waveform": "apply_waveform",  # an arbitrary voltage waveform in time
+}
+
+
 class DeviceModel(ABC):
-    """Physics of one device type, vectorized over any tensor of devices."""
+    """Physics of one device type, vectorized over any tensor of devices.
+
+    Required: the abstract members below. Optional capabilities are declared in ``capabilities`` (names from
+    ``CAPABILITIES``) and checked once, when the class is defined: a class declaring one must define its method.
+    Generic callers (program-and-verify, drift) ask :meth:`supports`, never probe attributes.
+    """
 
     #: short registry name of the model family
     family: str = "device"
+    #: optional capabilities this model provides (see ``CAPABILITIES``)
+    capabilities: frozenset[str] = frozenset()
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        unknown = set(cls.capabilities) - set(CAPABILITIES)
+        if unknown:
+            raise TypeError(
+                f"{cls.__name__} declares unknown capabilities {sorted(unknown)}; known: {sorted(CAPABILITIES)}"
+            )
+        missing = [c for c in cls.capabilities if not callable(getattr(cls, CAPABILITIES[c], None))]
+        if missing:
+            raise TypeError(
+                f"{cls.__name__} declares {missing} but has no {[CAPABILITIES[c] for c in missing]}"
+            )
+
+    def supports(self, capability: str) -> bool:
+        """Whether this model declares ``capability`` (a name of ``CAPABILITIES``)."""
+        if capability not in CAPABILITIES:
+            raise ValueError(f"capability must be one of {', '.join(CAPABILITIES)}; got {capability!r}")
+        return capability in self.capabilities
+
+    @property
+    @abstractmethod
+    def pulse_scheme(self) -> PulseScheme:
+        """The programming and read voltages and timing of this device (one sign convention for all families)."""
 
     # -- nominal figures the layers above use to plan (not per-device truths) ------------------------------------
     @property

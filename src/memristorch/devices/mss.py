@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from .._validation import check_conductances, check_pulse_counts, check_range, warn_if_absolute
-from .base import DeviceModel, DeviceState, resolve_params
+from .base import DeviceModel, DeviceState, PulseScheme, resolve_params
 
 BOLTZMANN_J_PER_K = 1.380649e-23
 ELEMENTARY_CHARGE_C = 1.602176634e-19
@@ -179,6 +179,15 @@ class MSSDevice(DeviceModel):
     @property
     def pulse_period_s(self) -> float:
         return self.params.pulse_width_s + self.params.pulse_gap_s
+
+    @property
+    def pulse_scheme(self) -> PulseScheme:
+        p = (
+            self.params
+        )  # MSSParams keeps a signed reset voltage (the drive's polarity); the scheme its magnitude
+        return PulseScheme(
+            p.set_voltage_v, -p.reset_voltage_v, p.pulse_width_s, self.pulse_period_s, p.read_voltage_v
+        )
 
     @property
     def read_noise_std_s(self) -> float:
@@ -449,9 +458,8 @@ class MSSDevice(DeviceModel):
         sum_starts = n * fixed + (x0 - fixed) * geometric
         return x_n, sum_starts, n, voltage, k_pulse, x_pulse, rise_pulse, width_s
 
-    #: programming routines may set each device's pulse amplitude (incremental-step pulse programming) and width
-    supports_amplitude = True
-    supports_width = True
+    #: a long bias (reset, relaxation at 0 V), per-device pulse amplitude (ISPP) and width, arbitrary waveforms
+    capabilities = frozenset({"hold", "amplitude", "width", "waveform"})
 
     def apply_pulses(
         self,

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from .._validation import check_choice, check_conductances, check_pulse_counts, check_range, warn_if_absolute
-from .base import DeviceModel, DeviceState, resolve_params
+from .base import DeviceModel, DeviceState, PulseScheme, resolve_params
 
 RESPONSES = ("linear", "soft_bounds", "exponential")
 
@@ -151,6 +151,11 @@ class PulsedDevice(DeviceModel):
     @property
     def pulse_period_s(self) -> float:
         return self.params.pulse_period_s
+
+    @property
+    def pulse_scheme(self) -> PulseScheme:
+        p = self.params
+        return PulseScheme(p.set_voltage_v, p.reset_voltage_v, p.pulse_width_s, p.pulse_period_s, 0.0)
 
     @property
     def read_noise_std_s(self) -> float:

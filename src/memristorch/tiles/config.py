@@ -56,6 +56,8 @@ class TileConfig:
             raise ValueError(
                 f"device must be a DeviceModel or a preset name, got {type(self.device).__name__}"
             )
+        if self.drift is not None:
+            self.drift.check_device(self.device)
         # build once to validate the cell arguments
         self.make_cell()
 

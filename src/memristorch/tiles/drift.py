@@ -79,6 +79,11 @@ class DriftModel(ABC):
     #: names of the per-device parameters :meth:`sample` draws (kept as tile buffers)
     parameter_names: tuple[str, ...] = ()
 
+    def check_device(self, device: DeviceModel) -> None:
+        """Raise ``ValueError`` if this model cannot work with ``device`` (checked once, by ``TileConfig``);
+        every device works with the default."""
+        return None
+
     def sample(self, shape: tuple[int, ...], generator: torch.Generator | None) -> dict[str, torch.Tensor]:
         """Per-device drift parameters (device-to-device spread), drawn once when the devices are programmed."""
         return {}
@@ -232,13 +237,17 @@ class WeakResetRetention:
 class ZeroBiasRelaxation(DriftModel):
     """The device's own dynamics at 0 V for ``t`` (needs a device that can hold a voltage, e.g. the MSS model)."""
 
+    def check_device(self, device: DeviceModel) -> None:
+        if not device.supports("hold"):
+            raise ValueError(
+                f"ZeroBiasRelaxation needs a device that can hold a voltage (capability 'hold'); {device!r} cannot"
+            )
+
     def conductance(self, device, state, parameters, t_s, generator):
         if t_s <= 0:
             return device.conductance(state)
-        hold = getattr(device, "hold", None)
-        if hold is None:
-            raise ValueError(f"ZeroBiasRelaxation needs a device that can hold a voltage; {device!r} cannot")
-        relaxed, _ = hold(state, 0.0, t_s)
+        self.check_device(device)
+        relaxed, _ = device.hold(state, 0.0, t_s)
         return device.conductance(relaxed)
 
 

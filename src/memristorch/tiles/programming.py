@@ -104,24 +104,24 @@ def program_and_verify(
         raise ValueError(f"target_s must have the devices' shape {tuple(state[next(iter(state))].shape)}")
     if not bool(torch.isfinite(target_s).all()) or bool((target_s <= 0).any()):
         raise ValueError("target_s must be finite and positive (siemens)")
-    if config.ispp_step_v > 0 and not getattr(device, "supports_amplitude", False):
+    if config.ispp_step_v > 0 and not device.supports("amplitude"):
         raise ValueError(
             f"ispp_step_v > 0 needs a device with per-pulse amplitudes; {type(device).__name__} has none"
         )
-    if config.width_step_down < 1 and not getattr(device, "supports_width", False):
+    if config.width_step_down < 1 and not device.supports("width"):
         raise ValueError(
             f"width_step_down < 1 needs a device with per-pulse widths; {type(device).__name__} has none"
         )
-    params = getattr(device, "params", None)
-    read_v = getattr(params, "read_voltage_v", 0.0)
+    scheme = device.pulse_scheme
+    read_v = scheme.read_voltage_v
     shape = target_s.shape
 
     energy = torch.zeros(shape, dtype=torch.float64)
     time = torch.zeros(shape, dtype=torch.float64)
     if config.reset:
-        if not hasattr(device, "hold"):
+        if not device.supports("hold"):
             raise ValueError(f"reset needs a device that can hold a voltage; {type(device).__name__} cannot")
-        state, reset_energy = device.hold(state, params.reset_voltage_v, config.reset_duration_s)
+        state, reset_energy = device.hold(state, -scheme.reset_voltage_v, config.reset_duration_s)
         energy += reset_energy.double()
         time += config.reset_duration_s
 
@@ -137,11 +137,11 @@ def program_and_verify(
     amplitude = None
     last_direction = torch.zeros(shape)
     if config.ispp_step_v > 0:
-        amplitude = torch.full(shape, float(params.set_voltage_v), dtype=torch.float64)
+        amplitude = torch.full(shape, float(scheme.set_voltage_v), dtype=torch.float64)
     width = None
     pulse_time = torch.zeros(shape, dtype=torch.float64)  # booked pulse by pulse when widths vary
     if config.width_step_down < 1:
-        nominal_width = float(params.pulse_width_s)
+        nominal_width = float(scheme.pulse_width_s)
         width = torch.full(shape, nominal_width, dtype=target_s.dtype)
     period = device.pulse_period_s
     for _ in range(config.max_pulses + 1):
@@ -155,7 +155,7 @@ def program_and_verify(
         direction = torch.where(active, torch.where(error < 0, 1.0, -1.0), 0.0)
         shape_of_pulse = {}
         if amplitude is not None:
-            nominal = torch.where(direction > 0, params.set_voltage_v, abs(params.reset_voltage_v))
+            nominal = torch.where(direction > 0, scheme.set_voltage_v, scheme.reset_voltage_v)
             same = direction == last_direction
             amplitude = torch.where(
                 same, (amplitude + config.ispp_step_v).clamp(max=config.ispp_max_v), nominal
