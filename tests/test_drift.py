@@ -402,3 +402,38 @@ def test_a_conv_that_cannot_be_split_stays_on_one_tile_with_a_warning():
     assert isinstance(model[0], mt.nn.MemConv2d) and isinstance(model[1], mt.nn.MemConv2d)
     with pytest.raises(ValueError, match="groups=2"):
         mt.nn.TiledMemConv.from_float(grouped[0], mt.TileConfig(), 20, 4)
+
+
+def test_convert_reports_every_weight_layers_fate():
+    class LeNetMix(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c1 = nn.Conv1d(1, 2, 3)
+            self.c2 = nn.Conv2d(1, 2, 3)
+            self.lstm = nn.LSTM(4, 4)
+            self.attn = nn.MultiheadAttention(4, 2)
+            self.up = nn.ConvTranspose2d(2, 1, 2)
+            self.head = nn.Sequential(nn.Linear(8, 3), nn.BatchNorm1d(3))
+
+    with pytest.warns(UserWarning) as caught:
+        model, entries = mt.convert(LeNetMix(), report=True, max_tile=(4, 4))
+    messages = " ".join(str(w.message) for w in caught)
+    assert "up (ConvTranspose2d)" in messages and "c2 (Conv2d: one input channel's kernel has 9" in messages
+    fates = {e.name: (e.source, e.became, e.tiles) for e in entries}
+    assert fates == {
+        "c1": ("Conv1d", "MemConv1d", 1),
+        "c2": (
+            "Conv2d",
+            "MemConv2d",
+            1,
+        ),  # one channel's 3×3 kernel is 9 rows > 4: kept whole, with a warning
+        "lstm": ("LSTM", "MemLSTM", 2),
+        "attn": ("MultiheadAttention", "MemMultiheadAttention", 4),
+        "up": ("ConvTranspose2d", "float", 0),
+        "head.0": ("Linear", "TiledMemLinear", 2),
+    }
+    assert "left in float" in str(next(e for e in entries if e.name == "up"))
+    with pytest.raises(ValueError, match="strict"):
+        mt.convert(LeNetMix(), strict=True)
+    with pytest.raises(TypeError, match="report"):
+        mt.convert(LeNetMix(), report="yes")

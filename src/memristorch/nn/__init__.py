@@ -17,7 +17,7 @@ from .binary import (
     store_weights,
 )
 from .calibrate import calibrate
-from .convert import convert, tiles
+from .convert import ConversionEntry, convert, tiles
 from .layers import TILE_ATTRIBUTE, MemConv1d, MemConv2d, MemConv3d, MemLinear
 from .over_time import OverTime, evaluate_over_time
 from .packed import PackedBNN
@@ -52,6 +52,7 @@ __all__ = [
     "calibrate",
     "clear_stored_weights",
     "clip_hidden_weights",
+    "ConversionEntry",
     "convert",
     "evaluate_over_time",
     "program",

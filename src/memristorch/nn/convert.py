@@ -1,12 +1,14 @@
-"""Swap ``nn.Linear`` / ``nn.Conv2d`` layers of any model for their memristive counterparts."""
+"""Swap the weight layers of any model (Linear, Conv, RNN/LSTM/GRU, attention) for their memristive counterparts."""
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import logging
 import math
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Literal
 
 from torch import nn
@@ -16,6 +18,8 @@ from .attention import MemMultiheadAttention, attention_unsupported_reason
 from .layers import MemConv1d, MemConv2d, MemConv3d, MemLinear, _MemLayer
 from .recurrent import MemGRU, MemLSTM, MemRNN, unsupported_reason
 from .tiled import TiledMemConv, TiledMemLinear, conv_split_reason
+
+_LOG = logging.getLogger("memristorch.convert")
 
 # exact types only: subclasses (e.g. attention's out_proj) may be used by their parents in ways a swap would break
 _REPLACEMENTS: dict[type, type] = {
@@ -59,7 +63,8 @@ def convert(
     weight_range: Literal["config", "per-layer", "per-column"] = "config",
     strict: bool = False,
     max_tile: tuple[int, int] | None = None,
-) -> nn.Module:
+    report: bool = False,
+) -> nn.Module | tuple[nn.Module, list[ConversionEntry]]:
     """Return ``model`` with every ``nn.Linear``, ``nn.Conv1d/2d/3d``, ``nn.LSTM``, ``nn.GRU`` and
     ``nn.RNN``, ``nn.MultiheadAttention`` replaced by its memristive twin (recurrent layers: unidirectional, with biases, no
     projections; attention: one embed dim for q, k and v, with biases — its four projections on tiles).
@@ -78,6 +83,9 @@ def convert(
     its input channels × kernel positions) over a grid of tiles (:class:`TiledMemLinear`, :class:`TiledMemConv`:
     partial sums digitised per tile, added digitally); a conv that cannot be split (grouped, or one channel's
     kernel alone too large) stays on one oversized tile, with a warning naming it.
+    ``report=True`` returns ``(model, entries)``: one :class:`ConversionEntry` per layer that holds weights — what
+    it became and on how many tiles, or why it stayed float; the same lines go to the ``memristorch.convert``
+    logger at INFO level either way.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -94,6 +102,8 @@ def convert(
     if weight_range not in ("config", "per-layer", "per-column"):
         raise ValueError(f"weight_range must be 'config', 'per-layer' or 'per-column', got {weight_range!r}")
     per_column = weight_range == "per-column"
+    if not isinstance(report, bool):
+        raise TypeError(f"report must be True or False, got {report!r}")
     if type(model) in _REPLACEMENTS:
         raise ValueError("convert needs a container module; wrap a single layer in nn.Sequential")
     config = config or TileConfig()
@@ -110,6 +120,7 @@ def convert(
     if not inplace:
         model = copy.deepcopy(model)
     counter = [0]
+    entries: list[ConversionEntry] = []
     oversized: list[str] = []
     per_layer_instead: list[str] = []
 
@@ -126,7 +137,16 @@ def convert(
         for name, child in parent.named_children():
             replacement = _REPLACEMENTS.get(type(child))
             if replacement is not None and _unsupported(child):
+                entries.append(
+                    ConversionEntry(f"{prefix}{name}", type(child).__name__, "float", 0, _unsupported(child))
+                )
                 continue  # left in float, and named in the warning
+            if isinstance(child, _LEFT_IN_FLOAT):
+                entries.append(
+                    ConversionEntry(
+                        f"{prefix}{name}", type(child).__name__, "float", 0, "no memristive version"
+                    )
+                )
             if replacement is None:
                 swap(child, f"{prefix}{name}.")
                 continue
@@ -155,9 +175,17 @@ def convert(
                 elif per_column:
                     per_layer_instead.append(f"{prefix}{name} ({type(child).__name__})")
                 setattr(parent, name, layer)
+            new = getattr(parent, name)
+            detail = f"w_max {layer_config(child).w_max:g}" + (", per-column scales" if per_column else "")
+            n_tiles = sum(isinstance(m, AnalogTile) for m in new.modules())
+            entries.append(
+                ConversionEntry(f"{prefix}{name}", type(child).__name__, type(new).__name__, n_tiles, detail)
+            )
             counter[0] += 1
 
     swap(model)
+    for entry in entries:
+        _LOG.info("%s", entry)
     if per_layer_instead:
         warnings.warn(
             f"convert(weight_range='per-column') mapped {len(per_layer_instead)} layer(s) per layer instead "
@@ -178,11 +206,28 @@ def convert(
             f"convert left {len(left)} weight layer(s) in float (no memristive version): {', '.join(left)}",
             stacklevel=2,
         )
-    return model
+    return (model, entries) if report else model
 
 
 #: float layer types whose outputs ``weight_range="per-column"`` maps one by one
 _COLUMN_MAPPED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+
+
+@dataclass(frozen=True)
+class ConversionEntry:
+    """What ``convert`` did with one weight layer: its path, its float type, what it became (a memristive layer
+    type, or ``"float"``), on how many tiles, and a detail (weight range, or why it stayed float)."""
+
+    name: str
+    source: str
+    became: str
+    tiles: int
+    detail: str
+
+    def __str__(self) -> str:
+        if self.became == "float":
+            return f"{self.name} ({self.source}): left in float — {self.detail}"
+        return f"{self.name} ({self.source}) → {self.became} on {self.tiles} tile(s), {self.detail}"
 
 
 def _exceeds(max_tile: tuple[int, int] | None, rows: int, columns: int) -> bool:
