@@ -26,9 +26,11 @@ def _check_bits(name: str, bits: int | None) -> None:
 
 def quantize_ste(x: torch.Tensor, bits: int, limit: float) -> torch.Tensor:
     """Clip to ``±limit`` and round to ``2^bits − 1`` symmetric levels (0 and ±k·limit/(2^(bits−1) − 1));
-    the gradient passes straight through."""
+    the gradient passes straight through (without autograd the levels are returned as they are)."""
     step = limit / (2 ** (bits - 1) - 1)
-    q = torch.round(x.clamp(-limit, limit) / step) * step
+    q = x.detach().clamp(-limit, limit).div_(step).round_().mul_(step)  # one new tensor, then in place
+    if not (x.requires_grad and torch.is_grad_enabled()):
+        return q  # no gradient to pass: the levels themselves
     return x + (q - x).detach()
 
 
