@@ -1,5 +1,6 @@
 """Neural-network modules over tiles, and binarized/ternary layers for binary memories."""
 
+from ..backing import ATTRIBUTE as TILE_ATTRIBUTE  # the old name of the backing attribute
 from .attention import MemMultiheadAttention
 from .binary import (
     BinaryConv1d,
@@ -18,7 +19,7 @@ from .binary import (
 )
 from .calibrate import calibrate
 from .convert import ConversionEntry, convert, tiles
-from .layers import TILE_ATTRIBUTE, MemConv1d, MemConv2d, MemConv3d, MemLinear
+from .layers import MemConv1d, MemConv2d, MemConv3d, MemLinear
 from .over_time import OverTime, evaluate_over_time
 from .packed import PackedBNN
 from .programming import ModelProgramReport, program, program_and_verify

@@ -13,10 +13,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_int
+from ..backing import attach
 from ..devices.weak_reset import WeakResetRRAM
 from ..tiles.weak_reset_pair import WeakResetPairArray
-
-PAIR_ATTRIBUTE = "_memristorch_pair_array"
 
 
 class WeakResetBinaryLayer(nn.Module):
@@ -32,7 +31,7 @@ class WeakResetBinaryLayer(nn.Module):
         super().__init__()
         self.array = WeakResetPairArray(shape, device, generator, max_pulses)
         self.weight = nn.Parameter(self.array.weight())
-        setattr(self.weight, PAIR_ATTRIBUTE, self.array)
+        attach(self.weight, self.array)
 
     @torch.no_grad()
     def refresh(self) -> None:
@@ -49,7 +48,7 @@ class WeakResetBinaryLayer(nn.Module):
 
     def set_extra_state(self, state) -> None:
         self.array.load_state_dict(state)
-        setattr(self.weight, PAIR_ATTRIBUTE, self.array)
+        attach(self.weight, self.array)
 
 
 class WeakResetBinaryLinear(WeakResetBinaryLayer):

@@ -21,9 +21,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_int
+from ..backing import attach
 from ..tiles import AnalogTile, TileConfig
-
-TILE_ATTRIBUTE = "_memristorch_tile"
 
 
 class _MemLayer(nn.Module):
@@ -69,7 +68,7 @@ class _MemLayer(nn.Module):
         if not isinstance(config, TileConfig):
             raise TypeError(f"config must be a TileConfig or None, got {type(config).__name__}")
         self.tile = AnalogTile(tuple(self.weight.shape), config)
-        setattr(self.weight, TILE_ATTRIBUTE, self.tile)
+        attach(self.weight, self.tile)
         self.program()
 
     @torch.no_grad()
@@ -138,12 +137,12 @@ class _MemLayer(nn.Module):
         memo[id(self)] = new
         for key, value in self.__dict__.items():
             new.__dict__[key] = copy.deepcopy(value, memo)
-        setattr(new.weight, TILE_ATTRIBUTE, new.tile)
+        attach(new.weight, new.tile)
         return new
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-        setattr(self.weight, TILE_ATTRIBUTE, self.tile)
+        attach(self.weight, self.tile)
 
 
 class MemLinear(_MemLayer):

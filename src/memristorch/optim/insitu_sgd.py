@@ -15,7 +15,7 @@ import torch
 from torch.optim import Optimizer
 
 from .._validation import check_range
-from ..nn.layers import TILE_ATTRIBUTE
+from ..backing import PulseProgrammable, backing_of
 from ._steps import gradients_to_apply
 
 
@@ -34,7 +34,12 @@ class InSituSGD(Optimizer):
         planned = []
         for group, p in active:  # plan and check everything first ...
             direction = self._direction(group, p)
-            tile = getattr(p, TILE_ATTRIBUTE, None)
+            tile = backing_of(p)
+            if tile is not None and not isinstance(tile, PulseProgrammable):
+                raise TypeError(
+                    f"InSituSGD cannot program a parameter stored in a {type(tile).__name__} (it takes pulse "
+                    "counts, not weight changes); use PulseAdam for it. Nothing was applied"
+                )
             if tile is not None:
                 tile.check_update(direction, -group["lr"])
             planned.append((group, p, direction, tile))

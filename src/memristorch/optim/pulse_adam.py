@@ -13,7 +13,7 @@ import torch
 from torch.optim import Optimizer
 
 from .._validation import check_range
-from ..nn.device_binary import PAIR_ATTRIBUTE
+from ..backing import PulseCountProgrammable, backing_of
 from ._steps import adam_step, check_adam_hyperparameters, gradients_to_apply
 
 
@@ -41,8 +41,15 @@ class PulseAdam(Optimizer):
     @torch.no_grad()
     def step(self, closure=None):
         loss, active = gradients_to_apply(self, closure)
+        for _, p in active:  # every parameter checked before any is changed
+            array = backing_of(p)
+            if array is not None and not isinstance(array, PulseCountProgrammable):
+                raise TypeError(
+                    f"PulseAdam cannot program a parameter stored in a {type(array).__name__} (it takes weight "
+                    "changes, not pulse counts); use InSituSGD for it. Nothing was applied"
+                )
         for group, p in active:
-            array = getattr(p, PAIR_ATTRIBUTE, None)
+            array = backing_of(p)
             if array is None:
                 p.sub_(adam_step(self.state[p], p, {**group, "lr": group["software_lr"]}))
             else:
