@@ -54,30 +54,53 @@ class MSSParams:
     """
 
     r_on_ohm: float = 500.0
+    """Resistance of a device with every switch on (x = 1), Ω (Knowm ``memristor_knowm.sub`` default)."""
     r_off_ohm: float = 1500.0
+    """Resistance with every switch off (x = 0), Ω (Knowm ``memristor_knowm.sub`` default)."""
     v_on_v: float = 0.27
+    """Switching-on threshold V_on, V: switches turn on above +V_on (Knowm ``memristor_knowm.sub``)."""
     v_off_v: float = 0.27
+    """Switching-off threshold V_off, V (a magnitude): switches turn off below −V_off (same source)."""
     tau_s: float = 1e-4
+    """Time constant τ of the switch dynamics dx/dt = [(1 − x) p_on − x p_off] / τ, s (same source)."""
     temperature_k: float = 298.5
+    """Temperature, K, for the thermal voltage V_T = kT/q of p_on/p_off (same source)."""
     phi: float = 1.0
+    """Share φ ∈ [0, 1] of the current through the switches; 1 − φ flows through the diode path (1 = plain MSS; Molter & Nugent, CNNA 2016)."""
     sfa_a: float = 0.0
+    """Forward diode prefactor a_f of I_d = a_f e^(b_f V) − a_r e^(−b_r V), A (0: no diode; Knowm Xyce example 8e-4)."""
     sfb_per_v: float = 0.0
+    """Forward diode exponent b_f, 1/V (Knowm Xyce example 4)."""
     sra_a: float = 0.0
+    """Reverse diode prefactor a_r, A (Knowm Xyce example 8e-4)."""
     srb_per_v: float = 0.0
+    """Reverse diode exponent b_r, 1/V (Knowm Xyce example 4)."""
     x_init: float = 0.0
+    """Initial share of switches on, x0 ∈ [0, 1] (``memristor_knowm.sub``: 0)."""
     n_switches: int | None = None
+    """Number of metastable switches per device: None = mean field (deterministic); an integer draws binomial switching per step, which gives cycle-to-cycle noise (numerics of the model, Molter & Nugent 2016)."""
     d2d_std: float = 0.0
+    """Device-to-device spread: log-std of the log-normal draws (median = nominal) of the per-device fields R_on, R_off, V_on, V_off and τ; 0.1 ≈ 10 %. Placeholder — calibrate."""
     read_noise_rel: float = 0.0
     """Read noise per device read, RELATIVE to g_max (0.01 = 1 % of g_max; ``read_noise_std`` before 2026-12)."""
     set_voltage_v: float = 1.0
+    """SET pulse amplitude, V (> 0; Knowm measurement board default ±1 V)."""
     reset_voltage_v: float = -1.0
+    """RESET pulse amplitude, V, SIGNED (< 0: the drive's polarity; ``pulse_scheme`` gives its magnitude)."""
     pulse_width_s: float = 1e-3
+    """Programming pulse width, s. Placeholder — calibrate (board period 5 ms)."""
     pulse_gap_s: float = 4e-3
+    """Gap after each pulse, s (width + gap = the board's 5 ms period). Placeholder — calibrate."""
     read_voltage_v: float = 0.05
+    """Read voltage, V: far below V_on, so a read barely disturbs the state (board default)."""
     series_resistance_ohm: float = 0.0
+    """Board resistor in series with the device while programming, Ω (the Knowm board uses 1 kΩ; 0 = ideal source). Board setting, not device physics."""
     series_substeps: int = 16
+    """Numerics: most predictor–corrector sub-steps per pulse behind the series resistor (see class docstring)."""
     series_step_rate: float = 0.25
+    """Numerics: largest sub-step, in switching time constants (see class docstring)."""
     dtype: str = "float64"
+    """Numerics: dtype of the device state, "float64" or "float32"."""
 
     def __post_init__(self) -> None:
         check_range("r_on_ohm", self.r_on_ohm, 0.0, low_inclusive=False)
