@@ -81,3 +81,39 @@ def test_bad_reads_are_refused(kwargs, match):
 def test_bad_retention_parameters_are_refused():
     with pytest.raises(ValueError, match="rate_per_decade_mean"):
         WeakResetRetention(rate_per_decade_mean=float("nan"))
+
+
+def test_pair_state_is_buffers_and_old_extra_state_checkpoints_still_load():
+    import io
+
+    layer = WeakResetBinaryLinear(6, 4, WeakResetRRAM(), torch.Generator().manual_seed(0))
+    layer.array.apply_pulses(torch.randint(-3, 4, (4, 6), generator=torch.Generator().manual_seed(1)))
+    state = layer.state_dict()
+    assert "array.bl_t" in state and "array.rng_state" in state and "_extra_state" not in state
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    buffer.seek(0)
+    fresh = WeakResetBinaryLinear(6, 4, WeakResetRRAM(), torch.Generator().manual_seed(9))
+    fresh.load_state_dict(torch.load(buffer, weights_only=True))
+    assert torch.equal(fresh.weight, layer.weight)
+    assert all(torch.equal(fresh.array.bl[k], layer.array.bl[k]) for k in layer.array.bl)
+    # the format written before the array was a module: its whole state as the layer's extra state
+    array = layer.array
+    legacy = {
+        "weight": layer.weight.detach().clone(),
+        "_extra_state": {
+            "bl": dict(array.bl),
+            "blb": dict(array.blb),
+            "pulses_total": torch.tensor(array.pulses_total),
+            "write_cycles": array.write_cycles.to(torch.int32),
+            "generator": array.generator.get_state(),
+        },
+    }
+    old = WeakResetBinaryLinear(6, 4, WeakResetRRAM(), torch.Generator().manual_seed(5))
+    old.load_state_dict(legacy)
+    assert old.array.pulses_total == array.pulses_total
+    assert all(torch.equal(old.array.blb[k], array.blb[k]) for k in array.blb)
+    step = torch.full((4, 6), 2)
+    old.array.apply_pulses(step)
+    array.apply_pulses(step)  # and the random stream continues bit for bit
+    assert all(torch.equal(old.array.bl[k], array.bl[k]) for k in array.bl)

@@ -3,7 +3,7 @@
 ``weight`` is a ±1 parameter mirroring sign(R_BL − R_BLb) of the layer's :class:`WeakResetPairArray`; autograd gives
 its gradient as for any linear or convolutional layer, and :class:`memristorch.optim.PulseAdam` turns the step into
 pulses on the array, after which the parameter is rewritten from the devices. The device state travels in
-``state_dict`` (extra state). The first layer takes real inputs; later layers receive ±1 activations.
+``state_dict`` as the array's buffers (``<layer>.array.bl_t`` …); checkpoints that held it as extra state still load. The first layer takes real inputs; later layers receive ±1 activations.
 """
 
 from __future__ import annotations
@@ -43,11 +43,15 @@ class WeakResetBinaryLayer(nn.Module):
         :meth:`WeakResetPairArray.weight_at`); ``read_at(0)`` reads them as programmed again."""
         self.weight.copy_(self.array.weight_at(t_s, retention, seed))
 
-    def get_extra_state(self):
-        return self.array.state_dict()
-
-    def set_extra_state(self, state) -> None:
-        self.array.load_state_dict(state)
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing, unexpected, errors):
+        legacy = state_dict.pop(
+            prefix + "_extra_state", None
+        )  # checkpoints from before the array was a module
+        if legacy is not None:
+            self.array.load_legacy_state(legacy)
+            for key in list(self.array.state_dict()):
+                state_dict.setdefault(prefix + "array." + key, self.array.state_dict()[key])
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing, unexpected, errors)
         attach(self.weight, self.array)
 
 

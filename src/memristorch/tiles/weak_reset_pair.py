@@ -13,13 +13,17 @@ conductance tiles' drift it is a view, the programmed state stays as written.
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from .._validation import check_int
 from ..devices.weak_reset import WeakResetRRAM
 from .drift import WeakResetRetention, parse_duration
 
 
-class WeakResetPairArray:
+class WeakResetPairArray(nn.Module):
+    """The pairs' device state as ordinary buffers (``bl_<field>``, ``blb_<field>``), the pulse and write-cycle
+    counts and the generator's state, so ``state_dict`` carries everything and ``model.to(...)`` moves it."""
+
     def __init__(
         self,
         shape: tuple[int, ...],
@@ -27,17 +31,46 @@ class WeakResetPairArray:
         generator: torch.Generator | None = None,
         max_pulses: int = 14,
     ) -> None:
+        super().__init__()
         check_int("max_pulses", max_pulses, 1)
         self.shape = tuple(shape)
         self.device = device
         self.max_pulses = max_pulses
         self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
-        self.bl = device.init_state(self.shape, self.generator)
-        self.blb = device.init_state(self.shape, self.generator)
-        self.pulses_total = 0
-        self.write_cycles = torch.zeros((2, *self.shape), dtype=torch.int64)
+        for side in ("bl", "blb"):
+            self._store(side, device.init_state(self.shape, self.generator))
+        self._fields = tuple(self.bl)
+        self.register_buffer("pulses_total_count", torch.zeros((), dtype=torch.int64))
+        self.register_buffer("write_cycles", torch.zeros((2, *self.shape), dtype=torch.int64))
+        self.register_buffer("rng_state", self.generator.get_state())
         side = torch.rand(self.shape, generator=self.generator) < 0.5
         self.apply_pulses(torch.where(side, 1, -1))
+
+    def _store(self, side: str, state: dict[str, torch.Tensor]) -> None:
+        for name, value in state.items():
+            if f"{side}_{name}" in self._buffers:
+                self._buffers[f"{side}_{name}"] = value
+            else:
+                self.register_buffer(f"{side}_{name}", value)
+
+    def _side(self, side: str) -> dict[str, torch.Tensor]:
+        prefix = f"{side}_"
+        return {k[len(prefix) :]: v for k, v in self._buffers.items() if k.startswith(prefix)}
+
+    @property
+    def bl(self) -> dict[str, torch.Tensor]:
+        """State of the BL devices, by field (a view of the buffers)."""
+        return self._side("bl")
+
+    @property
+    def blb(self) -> dict[str, torch.Tensor]:
+        """State of the BLb devices, by field (a view of the buffers)."""
+        return self._side("blb")
+
+    @property
+    def pulses_total(self) -> int:
+        """Weak-RESET pulses applied so far, over both sides."""
+        return int(self.pulses_total_count)
 
     def weight(self) -> torch.Tensor:
         diff = self.device.resistance(self.bl) - self.device.resistance(self.blb)
@@ -75,22 +108,25 @@ class WeakResetPairArray:
         up, down = n.clamp(min=0), (-n).clamp(min=0)
         bl = self.device.apply_pulses(self.bl, up, self.generator)
         blb = self.device.apply_pulses(self.blb, down, self.generator)
-        self.bl, self.blb = bl, blb
-        self.pulses_total += int(up.sum() + down.sum())
+        self._store("bl", bl)
+        self._store("blb", blb)
+        self.pulses_total_count += up.sum() + down.sum()
         self.write_cycles[0] += (up > 0).to(torch.int64)
         self.write_cycles[1] += (down > 0).to(torch.int64)
 
-    def state_dict(self) -> dict:
-        return {
-            "bl": dict(self.bl),
-            "blb": dict(self.blb),
-            "pulses_total": torch.tensor(self.pulses_total),
-            "write_cycles": self.write_cycles,
-            "generator": self.generator.get_state(),
-        }
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        self.rng_state = self.generator.get_state()
+        super()._save_to_state_dict(destination, prefix, keep_vars)
 
-    def load_state_dict(self, state: dict) -> None:
-        self.bl, self.blb = dict(state["bl"]), dict(state["blb"])
-        self.pulses_total = int(state["pulses_total"])
-        self.write_cycles = state["write_cycles"].to(torch.int64)  # saved before 2026-12 as int32
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self.generator.set_state(self.rng_state.clone())
+
+    def load_legacy_state(self, state: dict) -> None:
+        """Load the dictionary older versions kept as the layer's extra state (before the array was a module)."""
+        self._store("bl", {k: v.clone() for k, v in state["bl"].items()})
+        self._store("blb", {k: v.clone() for k, v in state["blb"].items()})
+        self.pulses_total_count.fill_(int(state["pulses_total"]))
+        self.write_cycles.copy_(state["write_cycles"].to(torch.int64))  # saved before 2026-12 as int32
         self.generator.set_state(state["generator"])
+        self.rng_state = self.generator.get_state()
