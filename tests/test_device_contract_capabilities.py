@@ -61,3 +61,33 @@ def test_zero_bias_relaxation_is_checked_against_the_device_once_at_configuratio
     with pytest.raises(ValueError, match="capability 'hold'"):
         mt.TileConfig(device="linear", drift=ZeroBiasRelaxation())
     mt.TileConfig(device="knowm-cr", drift=ZeroBiasRelaxation())  # the MSS model can
+
+
+def test_a_tile_integrates_a_series_resistor_drive_once_and_books_that_trajectorys_energy(monkeypatch):
+    device = mt.get_device("knowm-cr", series_resistance_ohm=1e3, n_switches=200)
+    tile = mt.tiles.AnalogTile((3, 4), mt.TileConfig(device=device, max_pulses=3, seed=1))
+    assert tile.cell.weight_per_pulse > 0  # the cell's nominal step is measured once, lazily: not an update
+    calls = []
+    original = type(device)._series_pulses
+
+    def counted(self, *args, **kwargs):
+        calls.append(kwargs.get("noisy", True))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(device), "_series_pulses", counted)
+    state = {k: v.clone() for k, v in tile.state.items()}
+    generator = torch.Generator().manual_seed(0)
+    generator.set_state(tile.generator.get_state())
+    delta = torch.linspace(-0.5, 0.5, 12).reshape(3, 4)
+    tile.update(delta)
+    assert len(calls) == 1 and calls[0] is True  # one integration, along the noisy path
+    # the same pulses and random draws, integrated by the device alone, give the booked energy
+    planned = tile.ledger.summary()
+    assert planned["energy_j"] > 0
+    calls.clear()
+    counts = tile.cell.plan_pulses(delta, generator, 1.0)
+    index = torch.nonzero(counts.view(-1)).squeeze(1)
+    subset = {k: v.view(-1)[index] for k, v in state.items()}
+    pulses = counts.view(-1)[index].to(subset["x"].dtype)
+    _, energy = device.pulse_with_energy(subset, pulses, generator)
+    assert float(energy.sum()) == pytest.approx(planned["energy_j"], rel=1e-12)

@@ -192,6 +192,18 @@ class DeviceModel(ABC):
         """Summed energy of ``pulse_energy_j`` (a scalar tensor); models may override with a cheaper form."""
         return self.pulse_energy_j(state, pulses).sum()
 
+    def pulse_with_total_energy(
+        self, state: DeviceState, pulses: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[DeviceState, torch.Tensor]:
+        """New state after ``pulses`` and the summed energy (a scalar tensor) of the trajectory the devices followed.
+
+        The default books :meth:`total_pulse_energy_j` — exact for models whose energy does not depend on the random
+        draws — and then applies the pulses; a model that integrates state and energy together (e.g. behind a
+        series resistor) overrides this to do that once, along the path it actually took.
+        """
+        energy = self.total_pulse_energy_j(state, pulses)
+        return self.apply_pulses(state, pulses, generator), energy
+
     @abstractmethod
     def set_conductance(self, state: DeviceState, target_s: torch.Tensor) -> DeviceState:
         """Ideal write: each device placed at the reachable conductance nearest ``target_s``."""

@@ -548,6 +548,13 @@ class MSSDevice(DeviceModel):
         energy = self.pulse_energy_j(state, pulses, amplitude_v, width_s)
         return self.apply_pulses(state, pulses, generator, amplitude_v, width_s), energy
 
+    def pulse_with_total_energy(
+        self, state: DeviceState, pulses: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[DeviceState, torch.Tensor]:
+        """One integration for the new state and its summed energy (see :meth:`pulse_with_energy`)."""
+        new, energy = self.pulse_with_energy(state, pulses, generator)
+        return new, energy.sum()
+
     def _train_energy(self, state: DeviceState, train) -> torch.Tensor:
         p = self.params
         _, sum_starts, n, voltage, k_pulse, x_pulse, rise_pulse, width_s = train

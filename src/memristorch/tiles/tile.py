@@ -412,8 +412,7 @@ class AnalogTile(nn.Module):
             pulses = pulses.to(state_dtype)
 
         subset = self._gather(device_index)
-        energy = self.device_model.total_pulse_energy_j(subset, pulses)
-        new = self.device_model.apply_pulses(subset, pulses, self.generator)
+        new, energy = self.device_model.pulse_with_total_energy(subset, pulses, self.generator)
         elapsed = self._programming_time(weight_index, weight_counts)
 
         # commit: nothing below can fail on valid tensors
