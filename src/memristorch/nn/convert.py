@@ -75,7 +75,7 @@ def convert(
     ``w_max``, the usual per-layer scale of analog inference) instead of ``config.w_max`` for all;
     ``"per-column"`` maps each output's largest |weight| to the full window and keeps one digital scale per output
     (:meth:`MemLinear.map_columns`; ``weight`` then holds device units) — for Linear and Conv layers and their tiled
-    versions, while LSTM/GRU and attention projections fall back to per-layer, with a warning. Layers that hold
+    versions, while RNN/LSTM/GRU and attention projections fall back to per-layer, with a warning. Layers that hold
     weights but have no memristive version (transposed convs, RNN cells, embeddings, bilinear, and the unsupported
     variants above) stay in
     float: a warning names each, and ``strict=True`` raises instead. Normalisation layers are digital by design.
@@ -83,8 +83,9 @@ def convert(
     its input channels × kernel positions) over a grid of tiles (:class:`TiledMemLinear`, :class:`TiledMemConv`:
     partial sums digitised per tile, added digitally); a conv that cannot be split (grouped, or one channel's
     kernel alone too large) stays on one oversized tile, with a warning naming it.
-    ``report=True`` returns ``(model, entries)``: one :class:`ConversionEntry` per layer that holds weights — what
-    it became and on how many tiles, or why it stayed float; the same lines go to the ``memristorch.convert``
+    ``report=True`` returns ``(model, entries)``: one :class:`ConversionEntry` per matrix layer (the types above and
+    the left-float ones; normalisation layers are not listed) — what it became and on how many tiles, or why it
+    stayed float; the same lines go to the ``memristorch.convert``
     logger at INFO level either way.
     """
     if not isinstance(model, nn.Module):

@@ -39,7 +39,6 @@ class WeakResetPairArray(nn.Module):
         self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
         for side in ("bl", "blb"):
             self._store(side, device.init_state(self.shape, self.generator))
-        self._fields = tuple(self.bl)
         self.register_buffer("pulses_total_count", torch.zeros((), dtype=torch.int64))
         self.register_buffer("write_cycles", torch.zeros((2, *self.shape), dtype=torch.int64))
         self.register_buffer("rng_state", self.generator.get_state())
