@@ -34,6 +34,8 @@ def test_flips_grow_with_time(seed):
     shares = [flips(array, t) for t in ("1s", "1h", "1d", "1y", "10y")]
     assert shares == sorted(shares)
     assert shares[0] < 0.01 and shares[-1] > 0.05, shares
+    if seed == 0:  # the figures the README quotes
+        assert [round(100 * x, 1) for x in shares] == [0.2, 3.8, 5.1, 8.1, 9.2]
 
 
 def test_small_margins_flip_first():
@@ -117,3 +119,19 @@ def test_pair_state_is_buffers_and_old_extra_state_checkpoints_still_load():
     old.array.apply_pulses(step)
     array.apply_pulses(step)  # and the random stream continues bit for bit
     assert all(torch.equal(old.array.bl[k], array.bl[k]) for k in array.bl)
+
+
+def test_an_old_checkpoint_of_another_shape_is_refused_and_loads_nothing():
+    layer = WeakResetBinaryLinear(6, 4, WeakResetRRAM(), torch.Generator().manual_seed(0))
+    other = WeakResetBinaryLinear(5, 4, WeakResetRRAM(), torch.Generator().manual_seed(1))
+    legacy = {
+        "bl": dict(other.array.bl),
+        "blb": dict(other.array.blb),
+        "pulses_total": torch.tensor(0),
+        "write_cycles": other.array.write_cycles,
+        "generator": other.array.generator.get_state(),
+    }
+    before = {k: v.clone() for k, v in layer.array.bl.items()}
+    with pytest.raises(ValueError, match="shape"):
+        layer.load_state_dict({"weight": layer.weight.detach().clone(), "_extra_state": legacy})
+    assert all(torch.equal(before[k], layer.array.bl[k]) for k in before)

@@ -151,36 +151,31 @@ def convert(
             if replacement is None:
                 swap(child, f"{prefix}{name}.")
                 continue
+            layer_cfg = layer_config(child)
+            columns = per_column and type(child) in _COLUMN_MAPPED
+            is_conv = replacement in (MemConv1d, MemConv2d, MemConv3d)
             if replacement is MemLinear and _exceeds(max_tile, child.in_features, child.out_features):
-                tiled = TiledMemLinear.from_float(
-                    child, layer_config(child), *max_tile, per_column=per_column
-                )
-                setattr(parent, name, tiled)
-            elif (
-                replacement in (MemConv1d, MemConv2d, MemConv3d)
-                and _exceeds(max_tile, _conv_rows(child), child.out_channels)
-                and conv_split_reason(child, max_tile[0]) is None
-            ):
-                tiled = TiledMemConv.from_float(child, layer_config(child), *max_tile, per_column=per_column)
-                setattr(parent, name, tiled)
+                layer = TiledMemLinear.from_float(child, layer_cfg, *max_tile, per_column=columns)
+            elif is_conv and _exceeds(max_tile, _conv_rows(child), child.out_channels):
+                reason = conv_split_reason(child, max_tile[0])
+                if reason is None:
+                    layer = TiledMemConv.from_float(child, layer_cfg, *max_tile, per_column=columns)
+                else:
+                    oversized.append(f"{prefix}{name} ({type(child).__name__}: {reason})")
+                    layer = replacement.from_float(child, layer_cfg)
             else:
-                if replacement in (MemConv1d, MemConv2d, MemConv3d) and _exceeds(
-                    max_tile, _conv_rows(child), child.out_channels
-                ):
-                    oversized.append(
-                        f"{prefix}{name} ({type(child).__name__}: {conv_split_reason(child, max_tile[0])})"
-                    )
-                layer = replacement.from_float(child, layer_config(child))
-                if per_column and type(child) in _COLUMN_MAPPED:
-                    layer.map_columns(child.weight)
-                elif per_column:
-                    per_layer_instead.append(f"{prefix}{name} ({type(child).__name__})")
-                setattr(parent, name, layer)
-            new = getattr(parent, name)
-            detail = f"w_max {layer_config(child).w_max:g}" + (", per-column scales" if per_column else "")
-            n_tiles = sum(isinstance(m, AnalogTile) for m in new.modules())
+                layer = replacement.from_float(child, layer_cfg)
+            if columns and not isinstance(layer, (TiledMemLinear, TiledMemConv)):
+                layer.map_columns(child.weight)
+            elif per_column and not columns:
+                per_layer_instead.append(f"{prefix}{name} ({type(child).__name__})")
+            setattr(parent, name, layer)
+            detail = f"w_max {layer_cfg.w_max:g}" + (", per-column scales" if columns else "")
+            n_tiles = sum(isinstance(m, AnalogTile) for m in layer.modules())
             entries.append(
-                ConversionEntry(f"{prefix}{name}", type(child).__name__, type(new).__name__, n_tiles, detail)
+                ConversionEntry(
+                    f"{prefix}{name}", type(child).__name__, type(layer).__name__, n_tiles, detail
+                )
             )
             counter[0] += 1
 

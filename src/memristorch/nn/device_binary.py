@@ -44,13 +44,12 @@ class WeakResetBinaryLayer(nn.Module):
         self.weight.copy_(self.array.weight_at(t_s, retention, seed))
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing, unexpected, errors):
-        legacy = state_dict.pop(
-            prefix + "_extra_state", None
-        )  # checkpoints from before the array was a module
-        if legacy is not None:
+        # checkpoints from before the array was a module held its whole state as the layer's extra state
+        legacy = state_dict.pop(prefix + "_extra_state", None)
+        if legacy is not None:  # load it into the array, then let the array's own load see it as its buffers
             self.array.load_legacy_state(legacy)
-            for key in list(self.array.state_dict()):
-                state_dict.setdefault(prefix + "array." + key, self.array.state_dict()[key])
+            for key, value in self.array.state_dict().items():
+                state_dict.setdefault(prefix + "array." + key, value)
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing, unexpected, errors)
         attach(self.weight, self.array)
 

@@ -167,6 +167,9 @@ class MemRNN(_MemSingleState):
 
     def __init__(self, *args, nonlinearity: str = "tanh", **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self._set_nonlinearity(nonlinearity)
+
+    def _set_nonlinearity(self, nonlinearity: str) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
@@ -175,8 +178,7 @@ class MemRNN(_MemSingleState):
     @classmethod
     def from_float(cls, module: nn.RNN, config: TileConfig) -> MemRNN:
         layer = super().from_float(module, config)
-        layer.nonlinearity = module.nonlinearity
-        layer._activation = torch.tanh if module.nonlinearity == "tanh" else torch.relu
+        layer._set_nonlinearity(module.nonlinearity)
         return layer
 
     def _step(self, projected, hh, h):

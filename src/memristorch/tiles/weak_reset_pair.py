@@ -123,6 +123,11 @@ class WeakResetPairArray(nn.Module):
 
     def load_legacy_state(self, state: dict) -> None:
         """Load the dictionary older versions kept as the layer's extra state (before the array was a module)."""
+        shape = tuple(state["bl"]["t"].shape)
+        if shape != self.shape:
+            raise ValueError(
+                f"the saved pair array has shape {shape}, this one {self.shape}; nothing was loaded"
+            )
         self._store("bl", {k: v.clone() for k, v in state["bl"].items()})
         self._store("blb", {k: v.clone() for k, v in state["blb"].items()})
         self.pulses_total_count.fill_(int(state["pulses_total"]))
