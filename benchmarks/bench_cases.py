@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,10 @@ import torch.nn.functional as F
 from torch import nn
 
 import memristorch as mt
+from memristorch.nn.packed import PackedBNN
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_bnn import build as build_bnn  # noqa: E402  (the BNN of benchmarks/bench_bnn.py)
 
 
 def mlp() -> nn.Module:
@@ -111,6 +116,18 @@ def build_case(name: str, device: torch.device) -> tuple[Callable, Callable, nn.
         chip = mt.convert(cnn(), config()).to(device)
         float_step = _train_step(reference, torch.optim.SGD(reference.parameters(), lr=0.1), x, y)
         return float_step, _train_step(chip, mt.InSituSGD(chip.parameters(), lr=0.1), x, y), chip, "train"
+    if name in ("bnn-packed-10000", "bnn-packed-1"):  # packed XNOR-popcount vs float evaluation of one BNN
+        if device.type != "cpu":
+            raise SystemExit(f"{name}: PackedBNN's compiled kernels run on the CPU only")
+        generator = torch.Generator().manual_seed(0)
+        model = build_bnn([1024, 1024], "binary", generator)
+        x = torch.rand(10_000 if name.endswith("10000") else 1, 784, generator=generator) - 0.5
+        packed = PackedBNN(model, threads=torch.get_num_threads())
+        with torch.no_grad():
+            equal = torch.equal(packed(x), model(x))
+        if not equal:
+            raise AssertionError(f"{name}: packed logits differ from the float network's")
+        return _infer_step(model, x), lambda: packed(x), packed, "packed"
     raise ValueError(f"unknown case {name!r}; cases: {', '.join(CASES)}")
 
 
@@ -123,7 +140,12 @@ CASES = (
     "layer-1024-lr0.1",
     "layer-1024-lr1",
     "cnn-insitu",
+    "bnn-packed-10000",
+    "bnn-packed-1",
 )
+BURST_SCALE = {
+    "bnn-packed-10000": 0.1
+}  # a batch of 10,000 takes ~0.25 s in float: a tenth of the steps per burst
 
 
 def _burst(step: Callable, steps: int, device: torch.device) -> float:
@@ -135,7 +157,10 @@ def _burst(step: Callable, steps: int, device: torch.device) -> float:
     return (time.perf_counter() - start) / steps
 
 
-def _state_bytes_per_weight(model: nn.Module) -> float:
+def _state_bytes_per_weight(model) -> float:
+    if isinstance(model, PackedBNN):  # bits the array stores per weight
+        weights = sum(layer.layer.weight.numel() for layer in model.layers)
+        return model.memory_bits() / 8 / weights
     tiles = list(mt.nn.tiles(model))
     weights = sum(t.effective_weight().numel() for t in tiles)
     state = sum(
@@ -149,15 +174,16 @@ def run_case(name: str, steps: int, repeats: int, device: torch.device) -> dict:
     for step in (float_step, chip_step):  # warm-up: allocations, first-call costs
         for _ in range(3):
             step()
-    pulses_before = mt.summarize(chip)["pulses"]
+    steps = max(1, round(steps * BURST_SCALE.get(name, 1.0)))
+    pulses_before = mt.summarize(chip)["pulses"] if kind == "train" else 0
     ratios = []
     for _ in range(repeats):
         float_time = _burst(float_step, steps, device)
         chip_time = _burst(chip_step, steps, device)
         ratios.append(chip_time / float_time)
-    ledger = mt.summarize(chip)
     pulsed = None
     if kind == "train" and name != "mlp-hwa":
+        ledger = mt.summarize(chip)
         pulsed = (ledger["pulses"] - pulses_before) / (steps * repeats) / ledger["devices"]
     return {
         "case": name,

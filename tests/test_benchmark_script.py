@@ -24,8 +24,13 @@ def test_insitu_benchmark_script_prints_its_report_format():
 
 
 def test_bnn_benchmark_script_prints_ratio_and_equality():
-    out = run_benchmark("bench_bnn.py", "--hidden", "128", "--batch", "200", "--repeats", "1")
-    assert re.search(r"packed / float inference time: \d+\.\d+x; outputs bit-for-bit equal: True", out), out
+    for backend in ("numba", "numpy"):
+        out = run_benchmark(
+            "bench_bnn.py", "--hidden", "128", "--batch", "200", "--repeats", "2", "--backend", backend
+        )
+        assert f"{backend} backend, median of 2" in out, out
+        pattern = r"packed / float inference time: \d+\.\d+x \(range \d+\.\d+–\d+\.\d+, \d+\.\dx faster\); "
+        assert re.search(pattern + r"outputs bit-for-bit equal: True", out), out
 
 
 def test_mss_benchmark_script_prints_ratio_and_agrees_with_plain_torch():
@@ -46,6 +51,7 @@ def test_case_benchmark_prints_each_ratio_and_writes_json(tmp_path):
         "--cases",
         "mlp-infer-noise",
         "cnn-insitu",
+        "bnn-packed-1",
         "--steps",
         "1",
         "--repeats",
@@ -56,4 +62,6 @@ def test_case_benchmark_prints_each_ratio_and_writes_json(tmp_path):
     assert re.search(r"mlp-infer-noise\s+\d+\.\d+x\s+\d+\.\d+–\d+\.\d+\s+—\s+\d+\.\d", out), out
     assert re.search(r"cnn-insitu\s+\d+\.\d+x\s+\d+\.\d+–\d+\.\d+\s+\d+\.\d+\s+\d+\.\d", out), out
     results = json.loads((tmp_path / "bench.json").read_text())["results"]
-    assert [r["case"] for r in results] == ["mlp-infer-noise", "cnn-insitu"] and results[1]["repeats"] == 2
+    assert re.search(r"bnn-packed-1\s+\d+\.\d+x\s+\d+\.\d+–\d+\.\d+\s+—\s+0\.1", out), out
+    assert [r["case"] for r in results] == ["mlp-infer-noise", "cnn-insitu", "bnn-packed-1"]
+    assert results[1]["repeats"] == 2 and results[2]["state_bytes_per_weight"] == 1 / 8

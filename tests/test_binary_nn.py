@@ -173,9 +173,10 @@ def _random_bn(n, generator):
     return bn
 
 
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
 @pytest.mark.parametrize("layer_class", [BinaryLinear, TernaryLinear])
 @pytest.mark.parametrize("first", ["real", "binary", "stochastic"])
-def test_packed_engine_equals_float_on_random_networks(layer_class, first):
+def test_packed_engine_equals_float_on_random_networks(layer_class, first, backend):
     g = torch.Generator().manual_seed(3)
     torch.manual_seed(3)
     layers: list[nn.Module] = [nn.Flatten()]
@@ -198,10 +199,13 @@ def test_packed_engine_equals_float_on_random_networks(layer_class, first):
     if first == "stochastic":
         model[1].reseed(11)
     expected = model(x)
-    packed = PackedBNN(model)
+    packed = PackedBNN(model, backend=backend)
     if first == "stochastic":
         model[1].reseed(11)
     assert torch.equal(packed(x), expected)
+    if first != "stochastic":  # one sample, and an empty batch, through the same kernels
+        assert torch.equal(packed(x[:1]), expected[:1])
+        assert packed(x[:0]).shape == (0, 10)
     assert packed.memory_bits() == sum(
         m.weight.numel() * (2 if layer_class is TernaryLinear else 1) for m in model if hasattr(m, "levels")
     )

@@ -22,6 +22,7 @@ threshold). Convolutional layers are not packed (yet).
 
 from __future__ import annotations
 
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import popcount
 from .binary import BinaryLinear, SignActivation, TernaryLinear, binarize
 from .stochastic import StochasticBits
 
@@ -39,48 +41,7 @@ def pack_bits(bits: torch.Tensor) -> np.ndarray:
     """Pack rows of booleans into uint64 words (little-endian bit order, zero padded to whole words)."""
     if bits.dtype != torch.bool:
         raise TypeError(f"pack_bits expects a bool tensor, got {bits.dtype}")
-    bits = bits.cpu().numpy()
-    packed = np.packbits(bits, axis=-1, bitorder="little")
-    pad = (-packed.shape[-1]) % 8
-    if pad:
-        packed = np.pad(packed, [(0, 0)] * (packed.ndim - 1) + [(0, pad)])
-    return np.ascontiguousarray(packed).view(np.uint64)
-
-
-def _chunk_mismatches(x: np.ndarray, w_t: np.ndarray, mask_t: np.ndarray | None) -> np.ndarray:
-    """Word by word: XOR one column of input words with one row of (transposed) weight words, count, accumulate."""
-    rows, n_out = x.shape[0], w_t.shape[1]
-    acc = np.zeros((rows, n_out), dtype=np.uint16 if w_t.shape[0] * 64 < 65536 else np.int32)
-    diff = np.empty((rows, n_out), dtype=np.uint64)
-    count = np.empty((rows, n_out), dtype=np.uint8)
-    for j in range(w_t.shape[0]):
-        np.bitwise_xor(x[:, j, None], w_t[j][None, :], out=diff)
-        if mask_t is not None:
-            np.bitwise_and(diff, mask_t[j][None, :], out=diff)
-        np.bitwise_count(diff, out=count)
-        acc += count
-    return acc.astype(np.int32)
-
-
-def mismatches(
-    x: np.ndarray, w: np.ndarray, mask: np.ndarray | None = None, pool: ThreadPoolExecutor | None = None
-) -> np.ndarray:
-    """popcount(x_b XOR w_j [AND mask_j]) for every input row b and weight row j, as int32 (B, N).
-
-    ``w`` and ``mask`` are (N, words); the loop runs over words (a few to a few dozen) with whole (B, N) planes
-    per step, so no (B, N, words) intermediate is ever built. Row blocks go to ``pool`` threads (NumPy releases the
-    GIL in its element-wise loops).
-    """
-    w_t = np.ascontiguousarray(w.T)
-    mask_t = np.ascontiguousarray(mask.T) if mask is not None else None
-    n_out = w.shape[0]
-    chunk = max(1, (1 << 18) // max(1, n_out))
-    starts = range(0, x.shape[0], chunk)
-    if pool is None:
-        parts = [_chunk_mismatches(x[s : s + chunk], w_t, mask_t) for s in starts]
-    else:
-        parts = list(pool.map(lambda s: _chunk_mismatches(x[s : s + chunk], w_t, mask_t), starts))
-    return np.concatenate(parts, axis=0) if parts else np.zeros((0, n_out), dtype=np.int32)
+    return popcount.pack_signs_numpy(bits.cpu().numpy())
 
 
 @dataclass
@@ -94,6 +55,12 @@ class _PackedLayer:
     scale: float  # pre-activation = integer A × scale (1/k for stochastic inputs)
     direction: np.ndarray | None = None  # hidden layers: +1 (output +1 iff A ≥ τ) or −1 (iff A ≤ τ)
     threshold: np.ndarray | None = None
+
+    def __post_init__(
+        self,
+    ) -> None:  # the compiled kernels read weights word-major: (words, outputs), contiguous
+        self.weight_t = np.ascontiguousarray(self.weight_bits.T)
+        self.mask_t = None if self.mask_bits is None else np.ascontiguousarray(self.mask_bits.T)
 
 
 def _post_apply(layer: _PackedLayer, a: torch.Tensor, add_bias: bool = True) -> torch.Tensor:
@@ -111,13 +78,39 @@ def _flatten_modules(model: nn.Module) -> list[nn.Module]:
     return [model]
 
 
-class PackedBNN:
-    """Bit-packed XNOR-popcount evaluation of a trained binarized (or ternary) MLP, equal to its float evaluation."""
+BACKENDS = ("auto", "numba", "numpy")
 
-    def __init__(self, model: nn.Sequential, threads: int = 2) -> None:
+
+class PackedBNN:
+    """Bit-packed XNOR-popcount evaluation of a trained binarized (or ternary) MLP, equal to its float evaluation.
+
+    ``backend="numba"`` runs the compiled kernels of :mod:`memristorch.nn.popcount` (thresholds folded into the
+    kernel, hidden activations kept packed); ``"numpy"`` runs the NumPy reference, word by word; ``"auto"`` takes
+    numba when it is installed and warns when it falls back. Both give the float network's logits bit for bit.
+    ``threads`` parallel workers (≥ 1) evaluate row blocks of the batch. Logits come back on the model's device.
+    """
+
+    def __init__(self, model: nn.Sequential, threads: int = 2, backend: str = "auto") -> None:
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module (an nn.Sequential), got {type(model).__name__}")
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"threads must be an integer >= 1, got {threads!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if backend == "numba" and not popcount.AVAILABLE:
+            raise ImportError("backend='numba' needs numba (pip install numba), which is not installed")
+        if backend == "auto":
+            if not popcount.AVAILABLE:
+                warnings.warn(
+                    "numba is not installed: PackedBNN falls back to the slower NumPy popcount (pip install numba)",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+            backend = "numba" if popcount.AVAILABLE else "numpy"
         modules = _flatten_modules(model)
         self.model = model
         self.threads = threads
+        self.backend = backend
         self.flatten = bool(modules) and isinstance(modules[0], nn.Flatten)
         if self.flatten:
             modules = modules[1:]
@@ -174,7 +167,7 @@ class PackedBNN:
             post=post,
             weight_bits=pack_bits(w >= 0),
             mask_bits=pack_bits(w != 0) if ternary else None,
-            nonzeros=(w != 0).sum(dim=1).numpy().astype(np.int64),
+            nonzeros=(w != 0).sum(dim=1).cpu().numpy().astype(np.int64),
             input_mode=mode,
             scale=scale,
         )
@@ -211,25 +204,57 @@ class PackedBNN:
         threshold = np.where(~low_pos & ~high_pos, bound + 1, threshold)  # never +1
         layer.direction, layer.threshold = direction, threshold
 
+    def _mismatches(self, bits: np.ndarray, layer: _PackedLayer, pool) -> np.ndarray:
+        if self.backend == "numba":
+            return popcount.mismatches(bits, layer.weight_t, layer.mask_t, self.threads)
+        return popcount.mismatches_numpy(bits, layer.weight_bits, layer.mask_bits, pool)
+
+    def _pack(self, h: torch.Tensor | np.ndarray) -> np.ndarray:
+        """Packed ±1 words of a layer input: already packed, or the signs of a float tensor (sign(0) = +1)."""
+        if isinstance(h, np.ndarray):
+            return h
+        values = h.detach().cpu().numpy()
+        if self.backend == "numba" and values.dtype in (np.float32, np.float64):
+            return popcount.pack_signs(values, self.threads)
+        return popcount.pack_signs_numpy(values >= 0)
+
     def _integer_preactivation(self, layer: _PackedLayer, x, pool) -> np.ndarray:
         if layer.input_mode == "binary":
-            bits = pack_bits(x >= 0)  # the ±1 convention: sign(0) = +1
-            return layer.nonzeros[None, :] - 2 * mismatches(bits, layer.weight_bits, layer.mask_bits, pool)
+            return layer.nonzeros[None, :] - 2 * self._mismatches(self._pack(x), layer, pool)
         assert self.stochastic is not None
+        x = x.detach().cpu()
         total = np.zeros((x.shape[0], layer.layer.out_features), dtype=np.int64)
         for _ in range(self.stochastic.k):  # one packed XNOR-popcount per bit-plane, counts summed
             plane = x > torch.rand(x.shape, generator=self.stochastic.generator, dtype=x.dtype)
-            bits = pack_bits(plane)
-            total += layer.nonzeros[None, :] - 2 * mismatches(bits, layer.weight_bits, layer.mask_bits, pool)
+            bits = popcount.pack_signs_numpy(plane.numpy())
+            total += layer.nonzeros[None, :] - 2 * self._mismatches(bits, layer, pool)
         return total
+
+    def _hidden_output(self, layer: _PackedLayer, h, pool) -> np.ndarray:
+        """Packed ±1 outputs of a hidden layer: the integer pre-activation against its folded threshold."""
+        if self.backend == "numba" and layer.input_mode == "binary":
+            return popcount.threshold_layer(
+                self._pack(h),
+                layer.weight_t,
+                layer.mask_t,
+                layer.nonzeros,
+                layer.direction,
+                layer.threshold,
+                self.threads,
+            )
+        a = self._integer_preactivation(layer, h, pool)
+        return popcount.pack_signs_numpy((layer.direction[None, :] * a) >= layer.threshold[None, :])
 
     @torch.no_grad()
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of the network for a batch ``x`` (the same values the float network gives in eval mode)."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
         self.model.eval()
         if self.flatten:
             x = x.flatten(1)
-        with ThreadPoolExecutor(self.threads) if self.threads > 1 else _NoPool() as pool:
+        pool_needed = self.backend == "numpy" and self.threads > 1
+        with ThreadPoolExecutor(self.threads) if pool_needed else _NoPool() as pool:
             h: torch.Tensor | np.ndarray = x
             for index, layer in enumerate(self.layers):
                 last = index == len(self.layers) - 1
@@ -241,12 +266,12 @@ class PackedBNN:
                     if last:
                         return a_float
                     h = binarize(a_float)
-                    continue
-                a = self._integer_preactivation(layer, h, pool)
-                if last:
-                    return _post_apply(layer, torch.from_numpy(a.astype(np.float32)))
-                out = (layer.direction[None, :] * a) >= layer.threshold[None, :]
-                h = torch.from_numpy(np.where(out, 1.0, -1.0).astype(np.float32))
+                elif last:
+                    a = self._integer_preactivation(layer, h, pool)
+                    device = layer.layer.weight.device
+                    return _post_apply(layer, torch.from_numpy(a.astype(np.float32)).to(device))
+                else:
+                    h = self._hidden_output(layer, h, pool)
         raise AssertionError("unreachable")
 
     def memory_bits(self) -> int:
