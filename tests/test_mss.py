@@ -236,10 +236,10 @@ def test_diode_path_behind_a_series_resistor():
     (x_free, e_free), (x_tiny, e_tiny) = (d.pulse_with_energy(state, pulses) for d in (free, tiny))
     assert (x_free["x"] - x_tiny["x"]).abs().max().item() < 1e-10
     assert ((e_free - e_tiny) / e_free).abs().max().item() < 1e-6
-    from memristorch.devices.mss import _SeriesPath
+    from memristorch.devices.mss import SeriesPath
 
     behind = MSSDevice(**kw, series_resistance_ohm=1000.0)
-    path = _SeriesPath(behind, state)
+    path = SeriesPath(behind.params, state)
     v_source = torch.tensor([2.0, -2.0, 0.7, -0.3], dtype=torch.float64)
     v_device = path._device_voltage(state["x"], v_source)
     current = behind.current({**state}, v_device)
@@ -284,3 +284,29 @@ def test_float32_devices_stay_float32_and_frozen_switching_is_finite():
     torch.testing.assert_close(after["x"], state["x"])  # 10 mV pulses on a 1000 s device: nothing moves
     expected = 0.01**2 * device.conductance(state).double() * device.params.pulse_width_s * pulses.abs()
     torch.testing.assert_close(energy.double(), expected, rtol=1e-4, atol=0)
+
+
+def test_nominal_step_is_that_of_the_nominal_device_and_draws_no_random_number():
+    torch.manual_seed(0)
+    before = torch.get_rng_state()
+    spread = MSSDevice(d2d_std=0.3, n_switches=100).nominal_step_s
+    assert torch.equal(torch.get_rng_state(), before)  # the global stream is untouched
+    assert spread == MSSDevice().nominal_step_s  # not a random device's step
+
+
+def test_mss_package_is_split_by_job_into_small_modules():
+    from pathlib import Path
+
+    import memristorch.devices.mss as package
+
+    sizes = {f.name: len(f.read_text().splitlines()) for f in Path(package.__file__).parent.glob("*.py")}
+    assert {
+        "params.py",
+        "physics.py",
+        "pulse_train.py",
+        "series.py",
+        "waveform.py",
+        "drives.py",
+        "device.py",
+    } <= set(sizes)
+    assert max(sizes.values()) <= 250, sizes
