@@ -67,6 +67,29 @@ def test_updates_are_pure_and_unpulsed_devices_stay_put():
     assert changed[high].all() and not changed[~high].any()  # faithful: high-state offsets redrawn anyway
 
 
+@pytest.mark.parametrize("faithful", [False, True])
+def test_random_numbers_are_drawn_for_the_pulsed_devices_alone(faithful):
+    device = WeakResetRRAM(faithful=faithful)
+    g = torch.Generator().manual_seed(1)
+    state = device.init_state((2000,), g)
+    for _ in range(100):
+        state = device.apply_pulses(state, torch.full((2000,), 4), g)
+    pulses = torch.zeros(2000, dtype=torch.int64)
+    pulses[::7] = torch.arange(len(pulses[::7])) % 19 + 1  # 1 in 7 devices, 1 to 19 pulses
+    moving = pulses > 0
+    if faithful:
+        moving |= state["rtn_high"]  # the reference model's quirk: high-state devices redraw anyway
+    start = g.get_state()
+    full = device.apply_pulses(state, pulses, g)
+    # the same generator state, only the devices that can change: the very same draws land on them
+    g.set_state(start)
+    sub = {k: v[moving] for k, v in state.items()}
+    alone = device.apply_pulses(sub, pulses[moving], g)
+    for key in full:
+        assert torch.equal(full[key][moving], alone[key]), key
+        assert torch.equal(full[key][~moving], state[key][~moving]), key  # nothing else moved
+
+
 def test_without_d2d_every_device_is_the_median_device():
     device = WeakResetRRAM(d2d=False, rtn=False, pink=False)
     state = device.init_state((50,), torch.Generator().manual_seed(0))

@@ -1,4 +1,4 @@
-"""Binary and ternary RRAM cells and how their read circuits turn resistances into bits (science.md §5, §7).
+"""Binary and ternary RRAM cells and how their read circuits turn resistances into bits (2T2R: Hirtzlin et al., Frontiers in Neuroscience 2019; ternary: Laborieux et al., arXiv 2007.14234, 2020).
 
 * :class:`OneT1RCell` — one device per bit, read against a fixed reference resistance. A bit is wrong when its LRS
   reads above the reference or its HRS below it. By default the reference is the one that minimises the bit-error

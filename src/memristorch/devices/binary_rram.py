@@ -2,7 +2,7 @@
 
 A binary RRAM is SET to its low-resistance state (LRS) under a compliance current I_c fixed by the access
 transistor's gate, and RESET to its high-resistance state (HRS) by a negative pulse of amplitude V_reset. Both states
-are log-normal across devices and cycles (science.md §5.3, a proposal built on the common empirical rules below):
+are log-normal across devices and cycles (a model proposed here, built on the common empirical rules below):
 
 * LRS: median R_L = ``lrs_voltage_v`` / I_c (the filament grows until its resistance carries I_c at a fixed voltage),
   σ of ln R_L = ``lrs_sigma_ref`` · (``sigma_ref_current_a`` / I_c)^``lrs_sigma_exponent`` — weak SETs leave thin,
@@ -14,7 +14,7 @@ are log-normal across devices and cycles (science.md §5.3, a proposal built on 
 Energy per operation: SET ≈ V_set · I_c · t_set; RESET ≈ V_reset² / R_L · t_reset (the LRS current flows until the
 filament ruptures). Every default here is a **placeholder — calibrate** to measured HfO2 data: they are shaped so
 that the 2T2R bit-error rate is ≈1e-8 under strong programming (200 µA, 2 V) and 1e-4 … 1e-3 under weak programming
-(≈10–20 µA), as science.md §5.3 asks, and R values sit in the ranges reported for 130 nm HfO2 1T1R arrays
+(≈10–20 µA), the regimes the 2T2R studies of Hirtzlin et al. (Frontiers in Neuroscience 2019) contrast, and R values sit in the ranges reported for 130 nm HfO2 1T1R arrays
 (kΩ LRS, 100 kΩ-class HRS). Run ``memristorch run bnn-programming-energy`` to see the resulting curves.
 """
 

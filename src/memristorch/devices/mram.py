@@ -1,4 +1,4 @@
-"""Spin-torque MRAM write errors and write energy (science.md §6, a proposal; every default a placeholder — calibrate).
+"""Spin-torque MRAM write errors and write energy (a model form proposed here for the study of Hirtzlin et al., NANOARCH 2019; every default a placeholder — calibrate).
 
 A write pulse of current I and width t_w fails to switch the free layer with probability WER(I, t_w):
 

@@ -80,11 +80,11 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "knowm-reference",
             "Metastable-switch memristor with the example parameters of Knowm's public SPICE model (R_on 500 Ω, "
-            "R_off 1.5 kΩ, V_on = V_off = 0.27 V, τ 0.1 ms; science.md §2.4); ±1 V, 1 ms pulses from Knowm's "
+            "R_off 1.5 kΩ, V_on = V_off = 0.27 V, τ 0.1 ms; memristor_knowm.sub in knowm/memristor-models-4-all); ±1 V, 1 ms pulses from Knowm's "
             "board defaults, widths a placeholder — calibrate.",
             _mss(),
         ),
-        # Knowm M-SDC materials: no public parameter set exists (science.md §2.4), so these are PLACEHOLDERS shaped to
+        # Knowm M-SDC materials: no public parameter set exists, so these are PLACEHOLDERS shaped to
         # the study's qualitative findings: ±1 V programming on the Knowm board's 5 ms period (1 ms pulse + 4 ms
         # gap), switching slow enough (τ of tens of ms) that one pulse moves G by a few percent; Cr starts
         # (as-fabricated) mid-window, so most targets lie a few pulses away; C switches slowest.

@@ -1,11 +1,13 @@
 """HfOx RRAM in its weak-RESET regime: noisy, progressive resistance increase (Majumdar et al., IEEE TED 2021).
 
-After t cumulative weak-RESET pulses a device's resistance is R = R0 · exp(w_mean(t) + w_RTN + α · w_pink)
-(science.md §3.2):
+After t cumulative weak-RESET pulses a device's resistance is R = R0 · exp(w_mean(t) + w_RTN + α · w_pink), the
+model of Majumdar et al. as released by its authors (github.com/Atreya95/Learning-with-memory-device-imperfections,
+``ConvNet/utils_device.py``; read, not copied):
 
 * **mean drift** — two slopes with a kink at t*: w = m1 t + c1 for t < t*, m2 t + t*(m1 − m2) + c1 after;
 * **device-to-device variability** — every device draws its own (m1, t*, c1, m2, R0) once, from the truncated
-  distributions fitted in the paper (table in science.md §3.2), by inverse-CDF sampling inside the truncation window;
+  distributions fitted in the paper (the table in ``_d2d_distributions``), by inverse-CDF sampling inside the
+  truncation window;
 * **random telegraph noise** — a two-state Markov chain per device stepped per pulse (low→high 8e-4, high→low 2e-3;
   n pulses use the closed form of the n-th matrix power); in the high state ln R is offset by U·A with U ~ U(0, 1)
   redrawn at every update and A ~ U(0, 0.5) fixed per device; steady-state high occupancy 8e-4/2.8e-3 ≈ 0.286;
@@ -16,6 +18,9 @@ Each term can be switched off (``d2d``, ``rtn``, ``pink``). ``faithful=True`` ke
 reference implementation: the 1/f draws are U(0, 1), not zero-mean (a bias of ≈ α·Σh/2 ≈ 0.05 in ln R once the
 history is full), and a device that receives no pulse in an update still redraws its RTN offset if it is in the high
 state. ``faithful=False`` (the default) draws zero-mean U(−½, ½) and leaves unpulsed devices untouched.
+Random numbers are drawn only for the devices an update can change (the pulsed ones; with ``faithful`` also those in
+the RTN high state), in flat device order — so an update that pulses every device draws exactly what a dense draw
+would, and a sparse one costs in proportion to the pulsed devices.
 
 Without D2D every device takes the medians of the *truncated* distributions, the values the D2D draws scatter
 around: m1 4.924e-4, t* 515.1, c1 5.192e-3, m2 1.971e-5, R0 6996.8 Ω (the untruncated fits' medians, t* 542.5 and
@@ -46,13 +51,20 @@ def pink_filter(taps: int) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class WeakResetParams:
-    """Model constants; defaults from Majumdar et al.'s fitted tables as summarised in science.md §3.2."""
+    """Telegraph- and 1/f-noise constants of the weak-RESET model (Majumdar et al., IEEE TED 2021; the values are
+    those of the authors' released code, ``ConvNet/utils_device.py``). The D2D drift fits are in
+    ``_d2d_distributions``."""
 
     p_low_to_high: float = 8e-4
+    """Probability per pulse that a device's RTN chain jumps from the low to the high state, in [0, 1] (authors' code)."""
     p_high_to_low: float = 2e-3
+    """Probability per pulse of the jump back, high to low, in [0, 1] (authors' code); occupancy 8e-4/2.8e-3 ≈ 0.29."""
     rtn_amplitude_max: float = 0.5
+    """Upper end of the per-device RTN amplitude A ~ U(0, max), in ln R units, ≥ 0 (authors' code)."""
     pink_alpha: float = 0.025
+    """Scale α of the 1/f term α·w_pink added to ln R, ≥ 0 (authors' code)."""
     pink_taps: int = 15
+    """Length of the 1/f filter and of each device's draw history, 1–1000 (authors' code: 15)."""
 
     def __post_init__(self) -> None:
         check_range("p_low_to_high", self.p_low_to_high, 0.0, 1.0)
@@ -161,36 +173,52 @@ class WeakResetRRAM:
         if bool((pulses < 0).any()):
             raise ValueError("pulses must be ≥ 0: weak RESET only raises resistance (no SET in this regime)")
         n = pulses.to(torch.float64)
-        pulsed = n > 0
         new = dict(state)
         new["t"] = state["t"] + n
         if self.rtn:
-            new.update(self._step_rtn(state, n, pulsed, generator))
+            new.update(self._step_rtn(state, n, generator))
         if self.pink:
             new["pink_history"] = self._step_pink(state["pink_history"], pulses, generator)
         return new
 
-    def _step_rtn(self, state, n, pulsed, generator):
+    def _step_rtn(self, state, n, generator):
+        """Telegraph step of the devices that can change: the pulsed ones and, when ``faithful``, every device in
+        the high state (it redraws its offset each update). Random numbers are drawn for those devices alone, in
+        flat order: with every device pulsed the stream is the one a dense draw takes."""
         p, q = self.params.p_low_to_high, self.params.p_high_to_low
         stationary = p / (p + q) if p + q > 0 else 0.0
-        decay = (1.0 - p - q) ** n  # closed form of the n-th power of the 2×2 transition matrix
-        start = state["rtn_high"].to(torch.float64)
+        moving = n > 0
+        if self.faithful:
+            moving = moving | state["rtn_high"]
+        index = torch.nonzero(moving.reshape(-1)).squeeze(1)
+        decay = (1.0 - p - q) ** n.reshape(-1).take(index)  # closed form of the n-th power of the 2×2 matrix
+        start = state["rtn_high"].reshape(-1).take(index).to(torch.float64)
         p_high = stationary + (start - stationary) * decay
-        high = torch.rand(n.shape, generator=generator, dtype=torch.float64) < p_high
-        redraw = torch.rand(n.shape, generator=generator, dtype=torch.float64) * state["rtn_amplitude"]
-        # faithful: every device in the high state redraws its offset each update, pulsed or not
-        refresh = high if self.faithful else (high & pulsed)
-        offset = torch.where(refresh, redraw, state["rtn_offset"])
-        return {"rtn_high": high, "rtn_offset": torch.where(high, offset, torch.zeros_like(offset))}
+        high = torch.rand(index.shape, generator=generator, dtype=torch.float64) < p_high
+        redraw = torch.rand(index.shape, generator=generator, dtype=torch.float64)
+        offset = torch.where(high, redraw * state["rtn_amplitude"].reshape(-1).take(index), 0.0)
+        # an unpulsed device keeps its state exactly (with no pulse the chain cannot move: p_high is 0 or 1)
+        new_high, new_offset = state["rtn_high"].clone(), state["rtn_offset"].clone()
+        new_high.view(-1).put_(index, high)
+        new_offset.view(-1).put_(index, offset)
+        return {"rtn_high": new_high, "rtn_offset": new_offset}
 
     def _step_pink(self, history: torch.Tensor, pulses: torch.Tensor, generator) -> torch.Tensor:
+        """Shift ``min(n, taps)`` fresh draws into each pulsed device's 1/f history (newest first); draws are made
+        for the pulsed devices alone, in flat order."""
         taps = history.shape[-1]
-        fresh = torch.rand(history.shape, generator=generator, dtype=torch.float64)
+        rows = history.reshape(-1, taps)
+        flat_pulses = pulses.reshape(-1)
+        index = torch.nonzero(flat_pulses > 0).squeeze(1)
+        fresh = torch.rand((index.numel(), taps), generator=generator, dtype=torch.float64)
         if not self.faithful:
             fresh = fresh - 0.5
-        shift = pulses.to(torch.int64).clamp(max=taps).unsqueeze(-1)
+        shift = flat_pulses.take(index).to(torch.int64).clamp(max=taps).unsqueeze(-1)
         k = torch.arange(taps)
-        # history[0] is the newest draw: after n pulses, slots < n hold fresh draws, the rest move back by n
+        # slot 0 is the newest draw: after n pulses, slots < n hold fresh draws, the rest move back by n
         source = (k - shift).clamp(min=0)
-        moved = torch.gather(history, -1, source.expand(history.shape))
-        return torch.where(k < shift, fresh, moved)
+        pulsed_rows = rows.index_select(0, index)
+        moved = torch.gather(pulsed_rows, -1, source.expand(pulsed_rows.shape))
+        new = rows.clone()
+        new.index_copy_(0, index, torch.where(k < shift, fresh, moved))
+        return new.view(history.shape)

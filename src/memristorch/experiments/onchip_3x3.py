@@ -224,7 +224,7 @@ class _Study:
 
     def device(self, name: str, d2d: bool = True) -> DeviceModel:
         base = get_device(name)
-        if not hasattr(base, "hold"):
+        if not (isinstance(base, DeviceModel) and base.supports("hold")):
             raise ValueError(f"{name!r} is not a time-domain memristor preset (needs reset support)")
         p, s = base.params, self.time_scale
         return get_device(

@@ -217,7 +217,7 @@ def retrain_chip(
     drift(chip, conductance_error, error_persistence)
     cost = report.summary()
     readback_time = len(read) * verify.read_time_s
-    read_v = getattr(getattr(chip.device, "params", None), "read_voltage_v", 0.0)
+    read_v = chip.device.pulse_scheme.read_voltage_v
     cost["time_s"] += readback_time
     cost["energy_j"] += float((read_v**2 * read * verify.read_time_s).sum())
     return cost

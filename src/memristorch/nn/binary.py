@@ -3,8 +3,7 @@
 Forward: the layer uses the quantized weight — ``sign(W_h)`` with ``sign(0) = +1`` (what a 2T2R cell or a latch
 stores: there is no zero state; ``torch.sign`` would give 0) or, for ternary layers, ``sign(W_h)·1{|W_h| > Δ}``.
 Backward: straight-through — the quantized weight passes its gradient to ``W_h`` unchanged (BinaryConnect), while
-binarized activations pass it only where the pre-activation lies in [−1, 1] (Courbariaux/Hubara et al. 2016;
-science.md §10).
+binarized activations pass it only where the pre-activation lies in [−1, 1] (Courbariaux/Hubara et al. 2016).
 
 Hardware imperfections enter in two places:
 

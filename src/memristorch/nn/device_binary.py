@@ -1,4 +1,4 @@
-"""Binary layers whose weights are pairs of weak-RESET RRAM devices (device in the loop, science.md §3.2).
+"""Binary layers whose weights are pairs of weak-RESET RRAM devices (device in the loop; Majumdar et al., IEEE TED 2021).
 
 ``weight`` is a ±1 parameter mirroring sign(R_BL − R_BLb) of the layer's :class:`WeakResetPairArray`; autograd gives
 its gradient as for any linear or convolutional layer, and :class:`memristorch.optim.PulseAdam` turns the step into

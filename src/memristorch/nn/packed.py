@@ -2,7 +2,7 @@
 
 For ±1 vectors of length n packed one bit per element, the dot product is ``n − 2·popcount(x XOR w)`` — the count
 of agreeing bits (XNOR) minus the disagreeing ones, which is what the 2T2R array's sense amplifiers and popcount
-logic compute (science.md §5, §10). A ternary weight adds a mask of its non-zero positions: the product counts +1
+logic compute (Hirtzlin et al., Frontiers in Neuroscience 2019). A ternary weight adds a mask of its non-zero positions: the product counts +1
 and −1 terms only where the mask is set, ``nnz − 2·popcount(mask AND (x XOR w))``.
 
 Batch-norm (and any bias) after a hidden layer is a monotone function f of the integer pre-activation A, so the

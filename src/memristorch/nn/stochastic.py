@@ -3,7 +3,7 @@
 Each input intensity x ∈ [0, 1] becomes K bits b_k = 1{x > r_k} with r_k uniform (in hardware, x compared with a
 pseudo-random number from an LFSR), so P(b_k = 1) = x. A binary first layer takes the K bit-planes as ±1 inputs and
 sums its K XNOR-popcounts; since the weights are shared, that equals one product with the bit-plane *mean*
-m = (1/K) Σ_k (2 b_k − 1), whose expectation is 2x − 1 (Hirtzlin et al., IEEE Access 2019; science.md §8).
+m = (1/K) Σ_k (2 b_k − 1), whose expectation is 2x − 1 (Hirtzlin et al., IEEE Access 2019).
 
 Training modes: ``adapted=True`` draws fresh bits on every training pass (the test-time distribution, acting as a
 regularizer); ``adapted=False`` trains on the expectation 2x − 1 and meets bits only at evaluation ("train real,

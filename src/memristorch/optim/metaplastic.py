@@ -1,4 +1,4 @@
-"""Metaplastic Adam for binarized networks (Laborieux et al., Nature Communications 2021; science.md §4.2).
+"""Metaplastic Adam for binarized networks (Laborieux et al., Nature Communications 12, 2549, 2021).
 
 The hidden weight W_h of a binary weight sign(W_h) doubles as its metaplastic state. Adam proposes a change −s; if
 that change would shrink |W_h| toward zero (sign(W_h) = sign(s)), it is scaled by f_meta = 1 − tanh²(m·|W_h|), so

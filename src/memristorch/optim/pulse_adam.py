@@ -1,4 +1,4 @@
-"""Adam whose steps on device-stored binary weights become weak-RESET pulses (Majumdar et al. 2021, science.md §3.2).
+"""Adam whose steps on device-stored binary weights become weak-RESET pulses (Majumdar et al., IEEE TED 2021).
 
 For a parameter backed by a :class:`~memristorch.tiles.weak_reset_pair.WeakResetPairArray`, Adam's change
 −lr·m̂/(√v̂ + ε) is read as a signed pulse count: ``lr`` is the pulse gain (8 in the authors' code, 100 in their

@@ -9,9 +9,9 @@ falls back to the nominal amplitude when the direction flips (incremental-step p
 time it overshot its target, down to ``min_width_fraction`` of the nominal width: the steps then shrink
 geometrically and a tolerance tighter than one nominal pulse's step can still be met (adaptive pulse width; the gap
 after each pulse stays as it was). An optional initial reset holds every device at the RESET voltage for
-``reset_duration_s`` first (Eslami et al. 2024 used 200 ms; science.md §2.5).
+``reset_duration_s`` first (Eslami et al. 2024, arXiv 2408.14680, used 200 ms).
 
-Accounting (science.md §2.5): time = Σ_devices [t_reset·1{reset} + Σ_pulses (t_width + t_gap) + reads·t_read];
+Accounting: time = Σ_devices [t_reset·1{reset} + Σ_pulses (t_width + t_gap) + reads·t_read];
 energy = Σ ∫ V·I dt over reset, pulses and reads. The loop runs over iterations, never over devices.
 """
 
@@ -28,7 +28,7 @@ from ..devices.base import DeviceModel, DeviceState
 @dataclass(frozen=True)
 class VerifyConfig:
     """Program-and-verify settings. ``read_time_s`` is a placeholder — calibrate to your read circuit. Defaults are
-    fixed pulses (``ispp_step_v = 0``, ``width_step_down = 1``), the scheme science.md §2.5 proposes for the study;
+    fixed pulses (``ispp_step_v = 0``, ``width_step_down = 1``), the scheme this project proposes for the on-chip study;
     ``min_width_fraction`` (1/64) is a placeholder floor for adaptive widths."""
 
     tolerance: float = 0.05

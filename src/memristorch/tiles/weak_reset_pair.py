@@ -1,4 +1,4 @@
-"""An array of binary weights, each stored in a pair of weak-RESET RRAM devices (science.md §3.2).
+"""An array of binary weights, each stored in a pair of weak-RESET RRAM devices (Majumdar et al., IEEE TED 2021).
 
 Weight w = sign(R_BL − R_BLb) (a tie reads +1). Learning applies only weak-RESET pulses, which raise resistance:
 n > 0 pulses go to BL (pushing w toward +1), n < 0 to BLb (toward −1), at most ``max_pulses`` per update (14, the
