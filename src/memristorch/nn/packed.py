@@ -56,9 +56,8 @@ class _PackedLayer:
     direction: np.ndarray | None = None  # hidden layers: +1 (output +1 iff A ≥ τ) or −1 (iff A ≤ τ)
     threshold: np.ndarray | None = None
 
-    def __post_init__(
-        self,
-    ) -> None:  # the compiled kernels read weights word-major: (words, outputs), contiguous
+    def __post_init__(self) -> None:
+        # the compiled kernels read weights word-major: (words, outputs), contiguous
         self.weight_t = np.ascontiguousarray(self.weight_bits.T)
         self.mask_t = None if self.mask_bits is None else np.ascontiguousarray(self.mask_bits.T)
 
@@ -258,9 +257,7 @@ class PackedBNN:
             h: torch.Tensor | np.ndarray = x
             for index, layer in enumerate(self.layers):
                 last = index == len(self.layers) - 1
-                if (
-                    layer.input_mode == "real"
-                ):  # fixed-point first layer: evaluated in float, as the float network
+                if layer.input_mode == "real":  # fixed-point first layer: in float, as the float network
                     pre = layer.layer(self.stochastic(x) if self.stochastic is not None else x)
                     a_float = _post_apply(layer, pre, add_bias=False)
                     if last:
