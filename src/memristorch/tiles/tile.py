@@ -3,8 +3,8 @@
 The tile keeps the device state packed by dtype: one buffer (``device_state``, then ``device_state_1``, …) of shape
 ``(n_fields, devices_per_weight, *weight_shape)`` per dtype, whose rows are the device model's named fields (one
 buffer per dtype in ``state_dict``; a subset of devices is gathered and written back with one ``take``/``put_`` per
-field). Beside it lies the state of the
-tile's random generator, so ``state_dict`` holds everything needed to continue a run bit for bit.
+field). Beside it lies the state of the tile's random generator, so ``state_dict`` holds everything needed to
+continue a run bit for bit.
 
 An update touches only the devices that receive pulses: the dense work per step is planning the pulse counts;
 gathering, stepping, energy, timing and write-back run on the pulsed subset alone. An update is all-or-nothing:
