@@ -143,9 +143,8 @@ CASES = (
     "bnn-packed-10000",
     "bnn-packed-1",
 )
-BURST_SCALE = {
-    "bnn-packed-10000": 0.1
-}  # a batch of 10,000 takes ~0.25 s in float: a tenth of the steps per burst
+# a batch of 10,000 takes ~0.25 s in float: a tenth of the steps per burst
+BURST_SCALE = {"bnn-packed-10000": 0.1}
 
 
 def _burst(step: Callable, steps: int, device: torch.device) -> float:

@@ -104,6 +104,23 @@ def test_packed_bnn_rejects_a_non_module_and_a_non_tensor_input():
         packed(np.zeros((2, 20), dtype=np.float32))
 
 
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_packed_bnn_rejects_an_input_of_the_wrong_width(backend):
+    packed = PackedBNN(_small_bnn(), backend=backend)
+    for shape in ((4, 30), (4, 19), (20,)):
+        with pytest.raises(ValueError, match="x must be a batch of 20 inputs per row"):
+            packed(torch.rand(shape))
+
+
+def test_kernels_refuse_words_that_do_not_match_the_weights():
+    rng = np.random.default_rng(0)
+    x, w = _words(rng, 5, 130), _words(rng, 7, 200)  # 3 words against 4
+    with pytest.raises(ValueError, match="x must hold 4 packed words per row"):
+        popcount.mismatches(x, np.ascontiguousarray(w.T), None, threads=1)
+    with pytest.raises(ValueError, match="mask_t must be shaped like w_t"):
+        popcount.mismatches(_words(rng, 5, 200), np.ascontiguousarray(w.T), np.zeros((1, 7), np.uint64), 1)
+
+
 def test_auto_backend_falls_back_to_numpy_with_a_warning_when_numba_is_missing(monkeypatch):
     model = _small_bnn()
     x = torch.rand(5, 20) - 0.5

@@ -252,6 +252,11 @@ class PackedBNN:
         self.model.eval()
         if self.flatten:
             x = x.flatten(1)
+        width = self.layers[0].layer.in_features
+        if x.dim() != 2 or x.shape[1] != width:
+            raise ValueError(
+                f"x must be a batch of {width} inputs per row (after Flatten), got shape {tuple(x.shape)}"
+            )
         pool_needed = self.backend == "numpy" and self.threads > 1
         with ThreadPoolExecutor(self.threads) if pool_needed else _NoPool() as pool:
             h: torch.Tensor | np.ndarray = x

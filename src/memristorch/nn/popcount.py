@@ -163,8 +163,19 @@ class _Threads:
         return False
 
 
+def _check_words(x: np.ndarray, w_t: np.ndarray, mask_t: np.ndarray | None) -> None:
+    """The kernels run without bounds checks: inputs must carry exactly the weights' words per row."""
+    if x.ndim != 2 or x.shape[1] != w_t.shape[0]:
+        raise ValueError(
+            f"x must hold {w_t.shape[0]} packed words per row (the weights'), got shape {tuple(x.shape)}"
+        )
+    if mask_t is not None and mask_t.shape != w_t.shape:
+        raise ValueError(f"mask_t must be shaped like w_t {tuple(w_t.shape)}, got {tuple(mask_t.shape)}")
+
+
 def mismatches(x: np.ndarray, w_t: np.ndarray, mask_t: np.ndarray | None, threads: int) -> np.ndarray:
     """Compiled popcount(x_b XOR w_n [AND mask_n]) as int32 (B, N); ``w_t``/``mask_t`` are (words, N), contiguous."""
+    _check_words(x, w_t, mask_t)
     with _Threads(threads):
         return _mismatches_kernel(x, w_t, _NO_MASK if mask_t is None else mask_t)
 
@@ -179,6 +190,7 @@ def threshold_layer(
     threads: int,
 ) -> np.ndarray:
     """Compiled hidden layer: packed ±1 outputs (B, ⌈N/64⌉ words) of ``direction·(nnz − 2·mismatches) ≥ threshold``."""
+    _check_words(x, w_t, mask_t)
     with _Threads(threads):
         return _threshold_kernel(
             x, w_t, _NO_MASK if mask_t is None else mask_t, nonzeros, direction, threshold
