@@ -101,12 +101,13 @@ class Cell(ABC):
         if self.rounding == "nearest":
             n = torch.mul(delta_w, scale, out=out).round_()
         elif self.dither == "independent":
-            noise = torch.rand(delta_w.shape, generator=generator, dtype=delta_w.dtype)
+            noise = torch.rand(delta_w.shape, generator=generator, dtype=delta_w.dtype, device=delta_w.device)
             n = torch.add(noise, delta_w, alpha=scale, out=out).floor_()
         else:
             cols = delta_w.view(delta_w.shape[0], -1) if delta_w.dim() > 1 else delta_w.view(1, -1)
-            a = torch.randint(0, _DITHER_LEVELS, (cols.shape[0], 1), generator=generator, dtype=torch.int32)
-            b = torch.randint(0, _DITHER_LEVELS, (1, cols.shape[1]), generator=generator, dtype=torch.int32)
+            on = {"generator": generator, "dtype": torch.int32, "device": delta_w.device}
+            a = torch.randint(0, _DITHER_LEVELS, (cols.shape[0], 1), **on)
+            b = torch.randint(0, _DITHER_LEVELS, (1, cols.shape[1]), **on)
             xor = torch.bitwise_xor(a, b, out=None if int_buffer is None else int_buffer.view(cols.shape))
             # floor(x + r) with r = (a XOR b) / 2^24, computed as floor((a XOR b + 2^24 x) / 2^24): exact scaling
             dithered = torch.add(

@@ -212,5 +212,6 @@ class DeviceModel(ABC):
         """Conductance as one read sees it: the noise-free value plus Gaussian read noise."""
         g = self.conductance(state)
         if self.read_noise_std_s > 0:
-            g = g + self.read_noise_std_s * torch.randn(g.shape, generator=generator, dtype=g.dtype)
+            noise = torch.randn(g.shape, generator=generator, dtype=g.dtype, device=g.device)
+            g = g + self.read_noise_std_s * noise
         return g

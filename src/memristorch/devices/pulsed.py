@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from .._rng import generator_device
 from .._validation import check_choice, check_conductances, check_pulse_counts, check_range, warn_if_absolute
 from .base import DeviceModel, DeviceState, PulseScheme, resolve_params
 
@@ -145,7 +146,7 @@ class PulsedDevice(DeviceModel):
     @property
     def nominal_step_s(self) -> float:
         p = self.params
-        du = _curve(torch.tensor(self.step * (1 + p.asymmetry)), p.nonlinearity_up).item()
+        du = _curve(torch.tensor(self.step * (1 + p.asymmetry), device="cpu"), p.nonlinearity_up).item()
         return du * (p.g_max_s - p.g_min_s)
 
     @property
@@ -165,11 +166,12 @@ class PulsedDevice(DeviceModel):
     def init_state(self, shape: tuple[int, ...], generator: torch.Generator | None = None) -> DeviceState:
         p = self.params
         shape = tuple(shape)
+        on = generator_device(generator)
 
         def spread(nominal: float, std: float) -> torch.Tensor:
             if std == 0.0:
-                return torch.full(shape, nominal)
-            return nominal * (1.0 + std * torch.randn(shape, generator=generator))
+                return torch.full(shape, nominal, device=on)
+            return nominal * (1.0 + std * torch.randn(shape, generator=generator, device=on))
 
         step_floor = 0.01 * self.step
         step_up = spread(self.step * (1 + p.asymmetry), p.d2d_step_std).clamp_(min=step_floor)
@@ -178,7 +180,7 @@ class PulsedDevice(DeviceModel):
         g_max = spread(p.g_max_s, p.d2d_bounds_std)
         g_max = torch.maximum(g_max, g_min + 0.01 * (p.g_max_s - p.g_min_s))
         return {
-            "u": torch.zeros(shape),
+            "u": torch.zeros(shape, device=on),
             "g_min": g_min,
             "g_max": g_max,
             "step_up": step_up,
@@ -223,7 +225,7 @@ class PulsedDevice(DeviceModel):
         u_new = self._mean_response(state, pulses, n_abs)
         if self.params.c2c_std > 0:
             spread = (u_new - state["u"]).abs_().mul_(n_abs.clamp(min=1.0).rsqrt_())
-            noise = torch.randn(u_new.shape, generator=generator, dtype=u_new.dtype)
+            noise = torch.randn(u_new.shape, generator=generator, dtype=u_new.dtype, device=u_new.device)
             u_new = u_new.addcmul_(spread, noise, value=self.params.c2c_std)
         return {**state, "u": u_new.clamp_(0.0, 1.0)}
 

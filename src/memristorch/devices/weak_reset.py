@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from .._rng import generator_device
 from .._validation import check_pulse_counts, check_range
 from .base import resolve_params
 
@@ -126,7 +127,8 @@ class WeakResetRRAM:
     def init_state(self, shape: tuple[int, ...], generator: torch.Generator | None = None) -> DeviceState:
         """Fresh devices: t = 0, RTN low, empty 1/f history, D2D parameters drawn (or medians without D2D)."""
         n = math.prod(shape)
-        seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+        on = generator_device(generator)
+        seed = int(torch.randint(0, 2**62, (1,), generator=generator, device=on))
         rng = np.random.default_rng(seed)
         state: DeviceState = {}
         for name, (dist, low, high) in _d2d_distributions().items():
@@ -134,15 +136,13 @@ class WeakResetRRAM:
                 values = _truncated(dist, low, high, n, rng)
             else:
                 values = np.full(n, _truncated_median(dist, low, high))
-            state[name] = torch.from_numpy(values).reshape(shape)
-        state["t"] = torch.zeros(shape, dtype=torch.float64)
-        state["rtn_high"] = torch.zeros(shape, dtype=torch.bool)
-        state["rtn_offset"] = torch.zeros(shape, dtype=torch.float64)
-        amplitude = (
-            torch.rand(shape, generator=generator, dtype=torch.float64) * self.params.rtn_amplitude_max
-        )
-        state["rtn_amplitude"] = amplitude
-        state["pink_history"] = torch.zeros((*shape, self.params.pink_taps), dtype=torch.float64)
+            state[name] = torch.from_numpy(values).reshape(shape).to(on)
+        state["t"] = torch.zeros(shape, dtype=torch.float64, device=on)
+        state["rtn_high"] = torch.zeros(shape, dtype=torch.bool, device=on)
+        state["rtn_offset"] = torch.zeros(shape, dtype=torch.float64, device=on)
+        amplitude = torch.rand(shape, generator=generator, dtype=torch.float64, device=on)
+        state["rtn_amplitude"] = amplitude * self.params.rtn_amplitude_max
+        state["pink_history"] = torch.zeros((*shape, self.params.pink_taps), dtype=torch.float64, device=on)
         return state
 
     def mean_log_drift(self, state: DeviceState, t: torch.Tensor | None = None) -> torch.Tensor:
@@ -194,8 +194,8 @@ class WeakResetRRAM:
         decay = (1.0 - p - q) ** n.reshape(-1).take(index)  # closed form of the n-th power of the 2×2 matrix
         start = state["rtn_high"].reshape(-1).take(index).to(torch.float64)
         p_high = stationary + (start - stationary) * decay
-        high = torch.rand(index.shape, generator=generator, dtype=torch.float64) < p_high
-        redraw = torch.rand(index.shape, generator=generator, dtype=torch.float64)
+        high = torch.rand(index.shape, generator=generator, dtype=torch.float64, device=index.device) < p_high
+        redraw = torch.rand(index.shape, generator=generator, dtype=torch.float64, device=index.device)
         offset = torch.where(high, redraw * state["rtn_amplitude"].reshape(-1).take(index), 0.0)
         # an unpulsed device keeps its state exactly (with no pulse the chain cannot move: p_high is 0 or 1)
         new_high, new_offset = state["rtn_high"].clone(), state["rtn_offset"].clone()
@@ -210,11 +210,13 @@ class WeakResetRRAM:
         rows = history.reshape(-1, taps)
         flat_pulses = pulses.reshape(-1)
         index = torch.nonzero(flat_pulses > 0).squeeze(1)
-        fresh = torch.rand((index.numel(), taps), generator=generator, dtype=torch.float64)
+        fresh = torch.rand(
+            (index.numel(), taps), generator=generator, dtype=torch.float64, device=index.device
+        )
         if not self.faithful:
             fresh = fresh - 0.5
         shift = flat_pulses.take(index).to(torch.int64).clamp(max=taps).unsqueeze(-1)
-        k = torch.arange(taps)
+        k = torch.arange(taps, device=index.device)
         # slot 0 is the newest draw: after n pulses, slots < n hold fresh draws, the rest move back by n
         source = (k - shift).clamp(min=0)
         pulsed_rows = rows.index_select(0, index)

@@ -132,7 +132,7 @@ class _TernaryMixin(_QuantizedLayer):
     def threshold(self) -> torch.Tensor:
         """Δ in hidden-weight units: fixed, or ``delta`` × mean |W_h| (Li & Liu's ternary weight networks)."""
         if self.delta_mode == "fixed":
-            return torch.tensor(self.delta, dtype=self.weight.dtype)
+            return torch.tensor(self.delta, dtype=self.weight.dtype, device=self.weight.device)
         return self.delta * self.weight.detach().abs().mean()
 
     def quantized_weight(self) -> torch.Tensor:

@@ -128,7 +128,7 @@ class _MemLayer(nn.Module):
         sigma = tile.config.training_weight_noise
         if not self.training or sigma == 0:
             return weight
-        noise = torch.randn(weight.shape, generator=tile.generator, dtype=weight.dtype)
+        noise = torch.randn(weight.shape, generator=tile.generator, dtype=weight.dtype, device=weight.device)
         return weight + noise.mul_(self.weight.detach().abs().amax() * sigma)
 
     def __deepcopy__(self, memo):

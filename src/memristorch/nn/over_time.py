@@ -92,7 +92,8 @@ def evaluate_over_time(
         for _ in range(repeats):
             for tile in analog:  # another chip: its drift draws, and its own stream for the read noise
                 tile.redraw_drift(generator)
-                tile.generator.manual_seed(int(torch.randint(0, 2**62, (1,), generator=generator)))
+                seed_of_chip = torch.randint(0, 2**62, (1,), generator=generator, device=generator.device)
+                tile.generator.manual_seed(int(seed_of_chip))
             row = []
             for t in seconds:
                 for layer in layers:

@@ -182,8 +182,8 @@ class PackedBNN:
         n_out = layer.layer.out_features
 
         def positive(a: np.ndarray) -> np.ndarray:
-            value = _post_apply(layer, torch.from_numpy(a.astype(np.float32)).reshape(1, -1))
-            return (value >= 0).reshape(-1).numpy()
+            at = torch.from_numpy(a.astype(np.float32)).reshape(1, -1).to(layer.layer.weight.device)
+            return (_post_apply(layer, at) >= 0).reshape(-1).cpu().numpy()
 
         low_pos = positive(np.full(n_out, -bound))
         high_pos = positive(np.full(n_out, bound))
@@ -224,7 +224,7 @@ class PackedBNN:
         x = x.detach().cpu()
         total = np.zeros((x.shape[0], layer.layer.out_features), dtype=np.int64)
         for _ in range(self.stochastic.k):  # one packed XNOR-popcount per bit-plane, counts summed
-            plane = x > torch.rand(x.shape, generator=self.stochastic.generator, dtype=x.dtype)
+            plane = x > self.stochastic.uniforms(x)
             bits = popcount.pack_signs_numpy(plane.numpy())
             total += layer.nonzeros[None, :] - 2 * self._mismatches(bits, layer, pool)
         return total

@@ -35,11 +35,16 @@ class StochasticBits(nn.Module):
         if self.k is None:
             raise ValueError("sample_counts needs k ≥ 1 (this module is in real-input mode, k=None)")
         ones = torch.zeros_like(x)
-        for _ in range(
-            self.k
-        ):  # k is small (1–32); one uniform draw per pixel and bit-plane, as the LFSR does
-            ones += (x > torch.rand(x.shape, generator=self.generator, dtype=x.dtype)).to(x.dtype)
+        # k is small (1–32); one uniform draw per pixel and bit-plane, as the LFSR does
+        for _ in range(self.k):
+            ones += (x > self.uniforms(x)).to(x.dtype)
         return 2.0 * ones - self.k
+
+    def uniforms(self, x: torch.Tensor) -> torch.Tensor:
+        """One uniform number in [0, 1) per entry of ``x``, on ``x``'s device. They are drawn on the CPU generator
+        and copied, so every torch device sees the same bits for the same seed."""
+        draw = torch.rand(x.shape, generator=self.generator, dtype=x.dtype, device=self.generator.device)
+        return draw.to(x.device)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.k is None or (self.training and not self.adapted):

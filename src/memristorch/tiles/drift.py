@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .._rng import generator_device
 from .._validation import check_range
 from ..devices.base import DeviceModel, DeviceState
 
@@ -101,7 +102,8 @@ class DriftModel(ABC):
 
 
 def _clipped_normal(mean: float, std: float, shape, generator, dtype=torch.float32) -> torch.Tensor:
-    draw = torch.randn(shape, generator=generator, dtype=dtype).mul_(std).add_(mean)
+    draw = torch.randn(shape, generator=generator, dtype=dtype, device=generator_device(generator))
+    draw.mul_(std).add_(mean)
     return draw.clamp_(min=0.0)
 
 
@@ -133,7 +135,7 @@ class PowerLawDrift(DriftModel):
 
     def sample(self, shape, generator):
         # a standard normal per device: ν = μ_ν + σ_ν·z once the programmed state (and so μ_ν, σ_ν) is known
-        return {"nu_z": torch.randn(shape, generator=generator)}
+        return {"nu_z": torch.randn(shape, generator=generator, device=generator_device(generator))}
 
     def exponent(self, g_target: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """Drift exponent ν of each device (≥ 0) from its normalised programmed conductance and its draw z."""
@@ -159,7 +161,9 @@ class PowerLawDrift(DriftModel):
         if not self.state_dependent and self.read_noise_q == 0:
             return drifted  # no read noise: nothing to draw
         growth = math.sqrt(math.log((t_s + self.t_read_s) / (2 * self.t_read_s)))
-        noise = torch.randn(g.shape, generator=generator, dtype=g.dtype)
+        # drawn where the generator lives (a caller's may be on the CPU), used where the devices are
+        noise = torch.randn(g.shape, generator=generator, dtype=g.dtype, device=generator_device(generator))
+        noise = noise.to(g.device)
         return drifted.addcmul_(drifted * self.noise_q(g_target), noise, value=growth).clamp_(min=0.0)
 
 

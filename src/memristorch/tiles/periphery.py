@@ -97,7 +97,8 @@ class PeripheryConfig:
     ) -> torch.Tensor:
         """Input noise, then the DAC at ``input_range`` (default: this config's; a tile passes its calibrated one)."""
         if self.input_noise_std > 0:
-            x = x + self.input_noise_std * torch.randn(x.shape, generator=generator, dtype=x.dtype)
+            noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+            x = x + self.input_noise_std * noise
         if self.dac_bits is not None and quantize:
             x = quantize_ste(x, self.dac_bits, self.input_range if input_range is None else input_range)
         return x
@@ -139,6 +140,6 @@ class PeripheryConfig:
         generator: torch.Generator | None,
     ) -> torch.Tensor:
         if self.read_noise and weight_noise_std > 0 and input_norm is not None:
-            noise = torch.randn(y.shape, generator=generator, dtype=y.dtype)
+            noise = torch.randn(y.shape, generator=generator, dtype=y.dtype, device=y.device)
             y = torch.addcmul(y, noise, input_norm.detach(), value=weight_noise_std)
         return y

@@ -99,7 +99,8 @@ def program_and_verify(
     if config is not None and not isinstance(config, VerifyConfig):
         raise TypeError(f"config must be a VerifyConfig or None, got {type(config).__name__}")
     config = config or VerifyConfig()
-    target_s = torch.as_tensor(target_s, dtype=state[next(iter(state))].dtype)
+    first = state[next(iter(state))]
+    target_s = torch.as_tensor(target_s, dtype=first.dtype, device=first.device)
     if target_s.shape != state[next(iter(state))].shape:
         raise ValueError(f"target_s must have the devices' shape {tuple(state[next(iter(state))].shape)}")
     if not bool(torch.isfinite(target_s).all()) or bool((target_s <= 0).any()):
@@ -115,9 +116,10 @@ def program_and_verify(
     scheme = device.pulse_scheme
     read_v = scheme.read_voltage_v
     shape = target_s.shape
+    on = {"device": first.device}  # every tensor below lives where the devices' state does
 
-    energy = torch.zeros(shape, dtype=torch.float64)
-    time = torch.zeros(shape, dtype=torch.float64)
+    energy = torch.zeros(shape, dtype=torch.float64, **on)
+    time = torch.zeros(shape, dtype=torch.float64, **on)
     if config.reset:
         if not device.supports("hold"):
             raise ValueError(f"reset needs a device that can hold a voltage; {type(device).__name__} cannot")
@@ -125,24 +127,24 @@ def program_and_verify(
         energy += reset_energy.double()
         time += config.reset_duration_s
 
-    g_on = device.set_conductance(state, torch.full(shape, float("inf")))
-    g_off = device.set_conductance(state, torch.zeros(shape))
+    g_on = device.set_conductance(state, torch.full(shape, float("inf"), **on))
+    g_off = device.set_conductance(state, torch.zeros(shape, **on))
     reachable = (target_s <= device.conductance(g_on) * (1 + config.tolerance)) & (
         target_s >= device.conductance(g_off) * (1 - config.tolerance)
     )
 
-    pulses = torch.zeros(shape, dtype=torch.int64)
-    reads = torch.zeros(shape, dtype=torch.int64)
-    active = torch.ones(shape, dtype=torch.bool)
+    pulses = torch.zeros(shape, dtype=torch.int64, **on)
+    reads = torch.zeros(shape, dtype=torch.int64, **on)
+    active = torch.ones(shape, dtype=torch.bool, **on)
     amplitude = None
-    last_direction = torch.zeros(shape)
+    last_direction = torch.zeros(shape, **on)
     if config.ispp_step_v > 0:
-        amplitude = torch.full(shape, float(scheme.set_voltage_v), dtype=torch.float64)
+        amplitude = torch.full(shape, float(scheme.set_voltage_v), dtype=torch.float64, **on)
     width = None
-    pulse_time = torch.zeros(shape, dtype=torch.float64)  # booked pulse by pulse when widths vary
+    pulse_time = torch.zeros(shape, dtype=torch.float64, **on)  # booked pulse by pulse when widths vary
     if config.width_step_down < 1:
         nominal_width = float(scheme.pulse_width_s)
-        width = torch.full(shape, nominal_width, dtype=target_s.dtype)
+        width = torch.full(shape, nominal_width, dtype=target_s.dtype, **on)
     period = device.pulse_period_s
     for _ in range(config.max_pulses + 1):
         read = device.read(state, generator)

@@ -17,8 +17,8 @@ import math
 import warnings
 
 import torch
-from torch import nn
 
+from .._rng import GeneratorOwner
 from .._validation import MAX_PULSES_PER_CALL, check_finite, check_finite_tensor, check_range
 from ..ledger import Ledger
 from .config import TileConfig
@@ -37,7 +37,7 @@ def _abs_sample(values: torch.Tensor) -> torch.Tensor:
     return flat[::step].clone()  # evenly strided: deterministic, no random stream touched
 
 
-class AnalogTile(nn.Module):
+class AnalogTile(GeneratorOwner):
     """Devices storing one weight tensor of shape ``weight_shape`` (first dimension = output rows)."""
 
     def __init__(self, weight_shape: tuple[int, ...], config: TileConfig) -> None:
@@ -66,7 +66,7 @@ class AnalogTile(nn.Module):
         for buffer, names in self._groups:
             self.register_buffer(buffer, torch.stack([state[n] for n in names]).contiguous())
         self.register_buffer("pulse_signs", torch.tensor(self.cell.pulse_signs, dtype=torch.float32))
-        self.register_buffer("rng_state", self.generator.get_state())
+        self._register_rng_state()
         self.ledger = Ledger(device_shape)
         # drift: per-device parameters drawn once (the devices' own spread), the time the tile is read at, and the
         # digital output scale of drift compensation
@@ -99,6 +99,18 @@ class AnalogTile(nn.Module):
         self._scratch: tuple[torch.Tensor, torch.Tensor] | None = None  # reused planning buffers, not state
 
     # -- state -------------------------------------------------------------------------------------------------------
+    @property
+    def torch_device(self) -> torch.device:
+        """The torch device the tile's state, ledger and generator live on (``model.to(...)`` moves them)."""
+        return self._buffers[self._groups[0][0]].device
+
+    def _check_on_device(self, name: str, tensor: torch.Tensor) -> None:
+        if tensor.device != self.torch_device:
+            raise ValueError(
+                f"{name} is on {tensor.device}, the tile on {self.torch_device}; move one of them "
+                "(model.to(device)) — nothing was applied"
+            )
+
     @property
     def state(self) -> dict[str, torch.Tensor]:
         buffers = self._buffers
@@ -163,7 +175,7 @@ class AnalogTile(nn.Module):
         if tuple(weight.shape) != self.weight_shape:
             raise ValueError(f"weight must have shape {self.weight_shape}, got {tuple(weight.shape)}")
         check_finite_tensor("weight", weight)
-        target = self.cell.target_conductances(weight.detach().to(torch.float32))
+        target = self.cell.target_conductances(weight.detach().to(self.torch_device, torch.float32))
         state = self.state
         new = self.device_model.set_conductance(state, target)
         for name, value in state.items():
@@ -183,12 +195,13 @@ class AnalogTile(nn.Module):
             raise ValueError(f"weight must have shape {self.weight_shape}, got {tuple(weight.shape)}")
         check_finite_tensor("weight", weight)
         state = self.state
-        target = self.cell.target_conductances(weight.detach().to(state[next(iter(state))].dtype))
+        first = state[next(iter(state))]
+        target = self.cell.target_conductances(weight.detach().to(first.device, first.dtype))
         new, report = program_and_verify(self.device_model, state, target, config, self.generator)
         for name, value in state.items():
             value.copy_(new[name])
         self._set_read_time(0.0)
-        index = torch.arange(report.pulses.numel())
+        index = torch.arange(report.pulses.numel(), device=report.pulses.device)
         self.ledger.record(index, report.pulses.reshape(-1), report.energy_j.sum(), report.time_s.sum())
         self.ledger.reads.add_(report.reads.sum())
         return report
@@ -389,10 +402,11 @@ class AnalogTile(nn.Module):
             self.check_update(delta_w, alpha)
         elif tuple(delta_w.shape) != self.weight_shape:
             raise ValueError(f"delta_w must have shape {self.weight_shape}, got {tuple(delta_w.shape)}")
+        self._check_on_device("delta_w", delta_w)
         if self._scratch is None:
             self._scratch = (
-                torch.empty(self.weight_shape, dtype=torch.int32),
-                torch.empty(self.weight_shape, dtype=torch.float32),
+                torch.empty(self.weight_shape, dtype=torch.int32, device=delta_w.device),
+                torch.empty(self.weight_shape, dtype=torch.float32, device=delta_w.device),
             )
         counts = self.cell.plan_pulses(delta_w.detach().float(), self.generator, alpha, self._scratch)
         weight_index = torch.nonzero(counts.view(-1)).squeeze(1)
@@ -405,7 +419,7 @@ class AnalogTile(nn.Module):
         if k == 1:
             device_index, pulses = weight_index, weight_counts
         else:
-            plane = torch.arange(k).unsqueeze(1) * counts.numel()
+            plane = torch.arange(k, device=counts.device).unsqueeze(1) * counts.numel()
             device_index = (plane + weight_index).view(-1)
             pulses = (self.pulse_signs.unsqueeze(1) * weight_counts).view(-1)
         state_dtype = self._buffers[self._groups[0][0]].dtype
@@ -439,6 +453,7 @@ class AnalogTile(nn.Module):
             raise TypeError(f"delta_w must be a torch.Tensor, got {type(delta_w).__name__}")
         if tuple(delta_w.shape) != self.weight_shape:
             raise ValueError(f"delta_w must have shape {self.weight_shape}, got {tuple(delta_w.shape)}")
+        self._check_on_device("delta_w", delta_w)
         alpha = check_finite("alpha", alpha)
         if not delta_w.numel():
             return
@@ -469,13 +484,14 @@ class AnalogTile(nn.Module):
         # slot r: SET pulses of row r; slot rows + r: RESET pulses of row r
         slot = torch.div(weight_index, self._row_length, rounding_mode="floor")
         slot.add_((weight_counts < 0).long(), alpha=self.weight_shape[0])
-        longest = torch.zeros(2 * self.weight_shape[0]).scatter_reduce_(0, slot, weight_counts.abs(), "amax")
+        longest = torch.zeros(2 * self.weight_shape[0], device=slot.device)
+        longest.scatter_reduce_(0, slot, weight_counts.abs(), "amax")
         return longest.sum().double().mul_(period)
 
-    # -- serialization of the random stream ---------------------------------------------------------------------------
-    def _save_to_state_dict(self, destination, prefix, keep_vars):
-        self.rng_state = self.generator.get_state()
-        super()._save_to_state_dict(destination, prefix, keep_vars)
+    # -- torch devices and serialization ------------------------------------------------------------------------------
+    def _on_device_change(self) -> None:
+        self._scratch = None
+        self._ir_weight = None
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # tiles saved before drift existed have no read time or output scale: read at programming, unscaled
@@ -484,8 +500,7 @@ class AnalogTile(nn.Module):
         state_dict.setdefault(prefix + "column_scale", torch.ones(self.weight_shape[0]))
         state_dict.setdefault(prefix + "input_range", self.input_range.clone())
         state_dict.setdefault(prefix + "output_range", self.output_range.clone())
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-        self.generator.set_state(self.rng_state.clone())
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)  # restores the generator too
         self._read_time, self.compensated = float(self.read_time_s), float(self.output_scale) != 1.0
         self.column_scaled = bool((self.column_scale != 1).any())
         self._ranges = (float(self.input_range), float(self.output_range))

@@ -13,16 +13,17 @@ conductance tiles' drift it is a view, the programmed state stays as written.
 from __future__ import annotations
 
 import torch
-from torch import nn
 
+from .._rng import GeneratorOwner
 from .._validation import check_int
 from ..devices.weak_reset import WeakResetRRAM
 from .drift import WeakResetRetention, parse_duration
 
 
-class WeakResetPairArray(nn.Module):
+class WeakResetPairArray(GeneratorOwner):
     """The pairs' device state as ordinary buffers (``bl_<field>``, ``blb_<field>``), the pulse and write-cycle
-    counts and the generator's state, so ``state_dict`` carries everything and ``model.to(...)`` moves it."""
+    counts and the generator's state, so ``state_dict`` carries everything and ``model.to(...)`` moves it (the
+    generator too: on another torch device it is reseeded from its own stream, see :mod:`memristorch._rng`)."""
 
     def __init__(
         self,
@@ -41,7 +42,7 @@ class WeakResetPairArray(nn.Module):
             self._store(side, device.init_state(self.shape, self.generator))
         self.register_buffer("pulses_total_count", torch.zeros((), dtype=torch.int64))
         self.register_buffer("write_cycles", torch.zeros((2, *self.shape), dtype=torch.int64))
-        self.register_buffer("rng_state", self.generator.get_state())
+        self._register_rng_state()
         side = torch.rand(self.shape, generator=self.generator) < 0.5
         self.apply_pulses(torch.where(side, 1, -1))
 
@@ -88,7 +89,7 @@ class WeakResetPairArray(nn.Module):
             raise TypeError(f"retention must be a WeakResetRetention or None, got {type(retention).__name__}")
         check_int("seed", seed, 0, 2**63 - 1)
         rng = torch.Generator().manual_seed(seed)
-        rates = retention.sample((2, *self.shape), rng)
+        rates = retention.sample((2, *self.shape), rng).to(self.write_cycles.device)  # the same on any device
         r = [
             side["r0"] * torch.exp(retention.log_ratio_at(self.device.log_resistance_ratio(side), rate, t))
             for side, rate in zip((self.bl, self.blb), rates, strict=True)
@@ -112,14 +113,6 @@ class WeakResetPairArray(nn.Module):
         self.pulses_total_count += up.sum() + down.sum()
         self.write_cycles[0] += (up > 0).to(torch.int64)
         self.write_cycles[1] += (down > 0).to(torch.int64)
-
-    def _save_to_state_dict(self, destination, prefix, keep_vars):
-        self.rng_state = self.generator.get_state()
-        super()._save_to_state_dict(destination, prefix, keep_vars)
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-        self.generator.set_state(self.rng_state.clone())
 
     def load_legacy_state(self, state: dict) -> None:
         """Load the dictionary older versions kept as the layer's extra state (before the array was a module)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import torch
 
+from ..._rng import generator_device
 from ..._validation import check_conductances, check_pulse_counts, check_range
 from ..base import DeviceModel, DeviceState, PulseScheme, resolve_params
 from .drives import drive_for
@@ -59,10 +60,11 @@ class MSSDevice(DeviceModel):
         device = (
             self if p.n_switches is None and p.d2d_std == 0.0 else MSSDevice(p, n_switches=None, d2d_std=0.0)
         )
-        state = device.init_state((1,))
-        state = device.set_conductance(state, torch.tensor([device.g_min_s]))
-        after = device.apply_pulses(state, torch.ones(1))
-        return float(device.conductance(after) - device.conductance(state))
+        with torch.device("cpu"):  # a host figure, whatever device the tiles are on
+            state = device.init_state((1,))
+            state = device.set_conductance(state, torch.tensor([device.g_min_s]))
+            after = device.apply_pulses(state, torch.ones(1))
+            return float(device.conductance(after) - device.conductance(state))
 
     @property
     def pulse_period_s(self) -> float:
@@ -86,13 +88,14 @@ class MSSDevice(DeviceModel):
         p = self.params
         shape = tuple(shape)
         dtype = getattr(torch, p.dtype)
-        state = {"x": torch.full(shape, p.x_init, dtype=dtype)}
+        on = generator_device(generator)
+        state = {"x": torch.full(shape, p.x_init, dtype=dtype, device=on)}
         for name in FIELDS_WITH_D2D:
             nominal = getattr(p, name)
             if p.d2d_std == 0.0:
-                state[name] = torch.full(shape, nominal, dtype=dtype)
+                state[name] = torch.full(shape, nominal, dtype=dtype, device=on)
             else:  # log-normal with median `nominal` and log-std d2d_std
-                noise = torch.randn(shape, generator=generator, dtype=torch.float64)
+                noise = torch.randn(shape, generator=generator, dtype=torch.float64, device=on)
                 state[name] = (nominal * torch.exp(p.d2d_std * noise)).to(dtype)
         # a device whose drawn R_on is not below its R_off would be no memristor: keep a 1 % window at least
         state["r_off_ohm"] = torch.maximum(state["r_off_ohm"], 1.01 * state["r_on_ohm"])
@@ -109,7 +112,7 @@ class MSSDevice(DeviceModel):
 
     def current(self, state: DeviceState, voltage_v: torch.Tensor | float) -> torch.Tensor:
         """Instantaneous device current (A) at ``voltage_v`` (broadcast against the devices)."""
-        v = torch.as_tensor(voltage_v, dtype=state["x"].dtype)
+        v = torch.as_tensor(voltage_v, dtype=state["x"].dtype, device=state["x"].device)
         return current_and_slope(self.params, v, self.conductance(state))[0]
 
     # drive --------------------------------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ class ClosedFormDrive:
         p = self.params
 
         def current_of(x, v):
-            v = torch.as_tensor(v, dtype=x.dtype)
+            v = torch.as_tensor(v, dtype=x.dtype, device=x.device)
             return current_and_slope(p, v, conductance(state, x))[0]
 
         return march(

@@ -25,7 +25,7 @@ def switching_rates(
     state: DeviceState, voltage_v, thermal_voltage_v: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Switching rates ``a = p_on / τ`` and ``b = p_off / τ`` (1/s) of each device at ``voltage_v``."""
-    v = torch.as_tensor(voltage_v, dtype=state["x"].dtype)
+    v = torch.as_tensor(voltage_v, dtype=state["x"].dtype, device=state["x"].device)
     a = torch.sigmoid((v - state["v_on_v"]) / thermal_voltage_v) / state["tau_s"]
     b = torch.sigmoid(-(v + state["v_off_v"]) / thermal_voltage_v) / state["tau_s"]
     return a, b
@@ -54,7 +54,7 @@ def relaxed(
         p_on = -torch.expm1(-a * duration_s)
         p_off = -torch.expm1(-b * duration_s)
         variance = ((1.0 - x) * p_on * (1.0 - p_on) + x * p_off * (1.0 - p_off)) / n_switches
-        noise = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+        noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
         x_new = x_new + variance.clamp(min=0.0).sqrt() * noise
     return x_new.clamp(0.0, 1.0)
 
