@@ -44,7 +44,7 @@ def test_2t2r_is_orders_of_magnitude_below_1t1r_and_both_rise_as_programming_wea
     assert two.bit_error_rate(STRONG) < 1e-3 * one.bit_error_rate(STRONG)
     assert (
         1e-5 < two.bit_error_rate(WEAK) < 1e-3
-    )  # weak programming: the calibration target of science.md §5.3
+    )  # weak programming: the weak-programming calibration point of the 2T2R studies
     energies = [two.energy_per_bit_j(c) for c in _sweep()]
     assert np.all(np.diff(energies) > 0)
     assert two.energy_per_bit_j(WEAK) == pytest.approx(2 * one.energy_per_bit_j(WEAK))

@@ -25,7 +25,8 @@ def test_pinched_hysteresis_that_shrinks_with_frequency():
         areas.append(area)
         zero_crossings = torch.nonzero(v.abs() < 1e-12).squeeze(1)
         assert r.current_a[zero_crossings].abs().max() < 1e-15  # pinched: no current at 0 V
-    # with τ = 0.1 ms the lobe is widest near 1 kHz and shrinks above (science.md target 1)
+    # with τ = 0.1 ms the lobe is widest near 1 kHz and shrinks above (frequency dependence of a memristor's
+    # pinched hysteresis; Molter & Nugent 2016 show it for the generalized MSS model)
     assert areas[0] > areas[1] > areas[2]
     assert areas[2] < 0.1 * areas[0]
 

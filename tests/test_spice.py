@@ -1,4 +1,4 @@
-"""memristorch's MSS integration against ngspice on the same netlist (science.md §12)."""
+"""memristorch's MSS integration against ngspice on the same netlist (capacitor construction of Knowm's model)."""
 
 from pathlib import Path
 
@@ -28,7 +28,7 @@ def test_live_ngspice_agrees(name):
 
 
 def test_pulse_case_reaches_the_published_states():
-    """x: 0 → 0.651 after 10 SET pulses → 0.230 after 10 RESET pulses (science.md §12, both simulators)."""
+    """x: 0 → 0.651 after 10 SET pulses → 0.230 after 10 RESET pulses (both simulators)."""
     reference = load_reference(DATA, "pulses")
     assert reference[-1, 2] == pytest.approx(0.230, abs=1e-3)
     metrics = compare(CASES["pulses"], reference)

@@ -118,15 +118,21 @@ def test_hardware_aware_training_and_noisy_inference_with_converters(device):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_program_and_verify_on_the_device(device):
-    config = mt.TileConfig(device="knowm-w", cell="differential", seed=1)
+    error = mt.tiles.ProgrammingError(error=0.05, persistence=0.5)
+    config = mt.TileConfig(device="knowm-w", cell="differential", seed=1, programming_error=error)
     model = mt.convert(nn.Sequential(nn.Linear(6, 4)), config).to(device)
     with torch.no_grad():  # new targets: the devices still hold the converted weights
         model[0].weight.copy_(torch.linspace(-0.5, 0.5, 24).reshape(4, 6))
     with trap(device):
-        report = mt.program_and_verify(model, mt.VerifyConfig(tolerance=0.05, max_pulses=200))
+        report = mt.program_and_verify(model, mt.VerifyConfig(tolerance=0.05, max_pulses=200), settle=False)
+        verified = model[0].tile.conductances().clone()
+        model[0].settle()  # the conductance error after programming, drawn on the device
+        read = model[0].tile.measure()  # chip-in-the-loop read-back
     summary = report.summary()
     assert summary["converged_fraction"] > 0.5
     assert mt.summarize(model)["pulses"] > 0
+    assert read.device.type == torch.device(device).type
+    assert not torch.equal(model[0].tile.conductances(), verified)
     moved(model, device)
 
 

@@ -1,6 +1,7 @@
-"""The 3×3 two-class pattern tasks of the on-chip learning study (assumed, science.md §2.3).
+"""The 3×3 two-class pattern tasks of the on-chip learning study (Eslami et al. 2024, arXiv 2408.14680; assumed).
 
-The study's image set is not public; two candidates from science.md §2.3 are built in:
+The study's image set is not public; two candidates consistent with its description (two classes of
+3×3 binary images, 30 memristors, 4 neurons) are built in:
 
 * ``"x-plus"`` (default): "X" (corners and centre) against "+" (centre cross), one prototype per class. The two
   classes are linearly separable, so a single neuron already solves it, and with Gaussian pixel noise of std ``s``

@@ -1,4 +1,5 @@
-"""``bnn-ber``: accuracy of BNN MLPs against the bit-error rate of their weight memory (science.md §5, target 14).
+"""``bnn-ber``: accuracy of BNN MLPs against the bit-error rate of their weight memory (Hirtzlin et al.,
+AICAS 2019, arXiv 1904.03652; Front. Neurosci. 13:1383, 2020).
 
 For every data set and width, two networks are trained: a standard BNN, and an error-aware one that sees i.i.d.
 sign flips at ``train_ber`` on every training pass (Hirtzlin et al., AICAS 2019). Each is then programmed into

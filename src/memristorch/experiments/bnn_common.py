@@ -1,6 +1,7 @@
 """Shared pieces of the BNN/TNN studies: the MLP, its training loop, and evaluation through a bit-error channel.
 
-The network follows the BNN MLPs of the 2T2R and metaplasticity studies (science.md §4, §10): quantized linear →
+The network follows the BNN MLPs of the 2T2R and metaplasticity studies (Hirtzlin et al., Front. Neurosci. 2020;
+Laborieux et al., Nat. Commun. 2021): quantized linear →
 batch-norm → sign, repeated, then a quantized output layer with batch-norm; Adam on the hidden weights (clipped to
 [−1, 1] as in BinaryConnect) and on the batch-norm parameters; the first layer takes real pixels or stochastic
 bit-planes.
@@ -140,9 +141,9 @@ def build_conv_bnn(
     """VGG-like conv BNN on flattened images: [conv3×3 → (pool) → BN → sign]×n, then FC blocks and a BN'd output.
 
     A 2×2 max-pool follows every second conv (before its batch-norm, the usual BNN order); the first conv takes the
-    real (or stochastic-bit) image. Defaults follow science.md target 9 at reduced width. ``conv_layer(c_in, c_out)``
-    (a 3×3 convolution with padding 1) and ``linear_layer(n_in, n_out)``, when given, build the weight layers
-    instead (e.g. device-backed binary layers).
+    real (or stochastic-bit) image. Defaults follow the VGG-like BNN of Majumdar et al. (IEEE TED 2021) at reduced
+    width. ``conv_layer(c_in, c_out)`` (a 3×3 convolution with padding 1) and ``linear_layer(n_in, n_out)``, when
+    given, build the weight layers instead (e.g. device-backed binary layers).
     """
     if not channels:
         raise ValueError("conv_channels must list at least one conv width")

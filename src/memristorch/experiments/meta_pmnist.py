@@ -1,4 +1,4 @@
-"""Metaplastic BNNs learning task sequences (Laborieux et al. 2021; science.md §4, targets 10–13).
+"""Metaplastic BNNs learning task sequences (Laborieux et al., Nat. Commun. 12, 2549, 2021).
 
 ``meta-pmnist`` (permuted MNIST), ``meta-mnist-fmnist`` (MNIST then Fashion-MNIST) and ``meta-stream`` (a data set
 learned as a stream of chunks, compared with learning it all at once) share this harness; ``importance_test`` flips

@@ -1,4 +1,5 @@
-"""``mram-energy``: ST-MRAM write energy at the WER a BNN tolerates vs an ECC-class WER (science.md §6, target 19).
+"""``mram-energy``: ST-MRAM write energy at the WER a BNN tolerates vs an ECC-class WER (Hirtzlin et al.,
+NANOARCH 2019, arXiv 1908.04085).
 
 For each WER the :class:`~memristorch.devices.mram.STMRAM` placeholder model gives the least-energy write (current
 on a grid, shortest pulse reaching the WER). The bit-level factor is E(``ecc_wer``)/E(``tolerated_wer``). A system

@@ -3,7 +3,7 @@
 The network (``onchip_network``) is the assumed 9–3–1 topology with one memristor per weight: 30 memristors and
 4 neurons. Weights are learned in software with training noise, mapped to target conductances and written by
 program-and-verify behind the Knowm board's 1 kΩ series resistor, with or without an initial 200 ms reset; the
-devices then drift by the conductance error and inference reads them with noisy inputs. Every number is a mean ±
+devices then settle by the conductance error and inference reads them with noisy inputs. Every number is a mean ±
 std over seeds (sample std).
 
 Parts (``parts`` in the config, run in this order): ``calibration`` (see below, first so that every other part
@@ -12,12 +12,13 @@ uses the calibrated board), ``device-iv`` (I–V loops and pulse response per pr
 energy, pulses, accuracy per preset and reset mode), the ``train-noise``, ``conductance-error`` and ``input-noise``
 sweeps, and ``retraining`` (chip-in-the-loop retraining after conductance errors).
 
-Tasks (``task``, science.md §2.3): X against + (default; linearly separable, so one neuron would do and the
-training-noise sweep plateaus at the task's Bayes limit) or vertical against horizontal bars (``pixels="bipolar"``;
-needs the hidden layer, and there too much training noise costs accuracy). ``configs/onchip-3x3-bars.yaml`` holds
+Tasks (``task``; the study's image set is not public, both are assumed): X against + (default; linearly separable,
+so one neuron would do and the training-noise sweep plateaus at the task's Bayes limit) or vertical against
+horizontal bars (``pixels="bipolar"``; needs the hidden layer, and there too much training noise costs accuracy). ``configs/onchip-3x3-bars.yaml`` holds
 the bars set-up.
 
-Calibration (science.md §2.6: the study's Cr figures can only be met by calibration). The presets are placeholders,
+Calibration (the study's Cr figures, 2.4 s and 18.9 mJ, can only be met by calibration: the
+W/Cr/C parameters are not published). The presets are placeholders,
 so two stated knobs are fitted on one material and mode (default Cr without reset) and then applied to every
 material: a **time scale** ``s`` multiplying the device's τ, pulse width, pulse gap and the read time together (the
 state trajectory in units of τ, hence every pulse count, is unchanged; times and device energies scale by ``s``),
@@ -28,6 +29,7 @@ closed form. W and C are then predictions of the same board with their own place
 
 from __future__ import annotations
 
+import copy
 from typing import Annotated, Literal
 
 import numpy as np
@@ -45,7 +47,7 @@ from ..runner.stats import mean_std
 from ..runner.store import Results, RunStore
 from ..runner.study import store_for
 from ..tiles.programming import VerifyConfig
-from .onchip_network import accuracy, drift, forward, program_chip, retrain_chip, train_weights
+from .onchip_network import accuracy, forward, program_chip, retrain_chip, train_weights
 
 __all__ = ["OnChip3x3Config", "PARTS", "forward", "run"]
 
@@ -90,8 +92,9 @@ class OnChip3x3Config(StudyConfig):
         1000.0,
         ge=0,
         le=1e9,
-        description="programming series resistor; 1 kΩ is the Knowm board's (science.md §2.4). Energies are "
-        "the source's: device plus resistor (science.md §14.3)",
+        description="programming series resistor; 1 kΩ is the default of Knowm's Memristor Discovery board "
+        "software. Energies are the source's: device plus resistor (the study does not state its energy scope: a "
+        "choice of this reproduction)",
     )
     device_d2d_std: float = Field(0.1, ge=0, le=1, description="log-normal D2D spread of every MSS parameter")
     n_switches: int | None = Field(
@@ -103,8 +106,8 @@ class OnChip3x3Config(StudyConfig):
     )
     task: Literal["x-plus", "bars"] = Field(
         "x-plus",
-        description="3×3 task (science.md §2.3): X against + (linearly separable), or vertical against "
-        "horizontal bars (needs the hidden layer)",
+        description="3×3 task (assumed; the study's image set is not public): X against + (linearly "
+        "separable), or vertical against horizontal bars (needs the hidden layer)",
     )
     pixels: Literal["unipolar", "bipolar"] = Field(
         "unipolar", description="pixels as {0, 1} or as {−1, +1} (±V on the rows); bars needs bipolar"
@@ -276,10 +279,10 @@ class _Study:
         return self._trained[key]
 
     def chip(self, material: str, train_noise: float, seed: int, reset: bool, error: float):
-        """The network trained with ``train_noise`` programmed into ``material``, drifted by ``error``.
+        """The network trained with ``train_noise`` programmed into ``material``, settled by conductance error ``error``.
 
         Programming is cached per (material, training noise, seed, reset, time scale): sweeps over the conductance
-        error or the input noise reuse one programmed chip and draw only its drift.
+        error or the input noise reuse one programmed chip and draw only how its devices settle.
         """
         key = (material, train_noise, seed, reset, self.time_scale)
         if key not in self._chips:
@@ -291,10 +294,11 @@ class _Study:
                 cell_kind=self.config.cell,
                 verify=self.verify(reset),
                 seed=seed,
+                persistence=self.config.error_persistence,
             )
         base, report = self._chips[key]
-        chip = base.copy()
-        drift(chip, error, self.config.error_persistence)
+        chip = copy.deepcopy(base)
+        chip.settle(error)
         report = {**report, "device_energy_j": report["energy_j"]}
         report["energy_j"] += self.system_power_w * report["time_s"]
         return chip, report
@@ -454,7 +458,7 @@ def sweep(study: _Study, part: str, advance) -> list[dict]:
 
 
 def retraining(study: _Study, advance) -> list[dict]:
-    """Program, drift by the conductance error, then retrain chip-in-the-loop when the chip falls behind."""
+    """Program, settle by the conductance error, then retrain chip-in-the-loop when the chip falls behind."""
     c = study.config
     device = study.device(c.sweep_material)
     verify = study.verify(False)
@@ -484,7 +488,6 @@ def retraining(study: _Study, advance) -> list[dict]:
                     weights,
                     verify=verify,
                     conductance_error=level,
-                    error_persistence=c.error_persistence,
                     train=train,
                 )
                 cost["energy_j"] += study.system_power_w * cost["time_s"]

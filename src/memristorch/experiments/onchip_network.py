@@ -1,35 +1,38 @@
 """The 9–H–1 memristive network of the on-chip study: software training, programming the chip, retraining it.
 
-Topology (assumed H1, science.md §2.2): 9 inputs, H tanh hidden neurons (op-amps that saturate), 1 comparator
+Topology (assumed; Eslami et al. 2024, arXiv 2408.14680, give 30 memristors and 4 neurons, and 9–3–1 without bias
+devices is the one two-layer split that fits): 9 inputs, H tanh hidden neurons (op-amps that saturate), 1 comparator
 output, no biases; one memristor per weight against a mid-window reference (or a differential pair). Each layer has
 its own gain (its neuron's amplifier), fixed when the chip is first programmed so that the largest weight sits 10 %
 inside the device window.
 
-Training noise (science.md §2.5 step 1) is injected where the chosen ``noise_model`` puts it: ``"weight"`` multiplies
-every weight by ``1 + σ n``; ``"conductance"`` multiplies every *conductance* the weight maps to by ``1 + σ n``, which
-is what a relative conductance error does on the chip (with one device against a reference, the weight error then
-scales with G, not with |w|).
+Training noise (the study's software training step) is injected where the chosen ``noise_model`` puts it:
+``"weight"`` multiplies every weight by ``1 + σ n``; ``"conductance"`` multiplies every *conductance* the weight maps
+to by ``1 + σ n``, which is what a relative conductance error does on the chip (with one device against a reference,
+the weight error then scales with G, not with |w|).
 
-Conductance error at inference: after program-and-verify each device's conductance relaxes by a factor
-``1 + e (√ρ a + √(1 − ρ) b)``, ``a`` fixed per device (its own systematic drift), ``b`` drawn afresh at every
-programming, ``ρ = error_persistence`` (placeholder — calibrate). Retraining (science.md §2.5 step 5) reads the
-relaxed chip back, fine-tunes the weights in software through the measured per-device factors, and reprograms the
+The chip itself is two :class:`~memristorch.nn.MemLinear` layers on the core's tiles. Conductance error at
+inference is the tiles' :class:`~memristorch.tiles.ProgrammingError`: after program-and-verify each device settles
+by a factor ``1 + e (√ρ a + √(1 − ρ) b)``, ``a`` fixed per device (its own systematic error), ``b`` drawn afresh at
+every programming, ``ρ = error_persistence`` (placeholder — calibrate). Retraining (the study's last step) reads the
+settled chip back, fine-tunes the weights in software through the measured per-device factors, and reprograms the
 devices whose new target they miss; the persistent part of the error is then compensated, the fresh part is not.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from ..cells import Cell, make_cell
 from ..data.patterns import PatternTask, pattern_samples
-from ..devices.base import DeviceModel, DeviceState
-from ..runner.seeds import stream
-from ..tiles.programming import VerifyConfig, program_and_verify
+from ..devices.base import DeviceModel
+from ..nn import MemLinear, ModelProgramReport
+from ..runner.seeds import derive_seed, stream
+from ..tiles import ProgrammingError, ProgramReport, TileConfig, VerifyConfig
 
 NoiseModel = Literal["weight", "conductance"]
 #: logit scale of the comparator's training loss (steepness of the surrogate)
@@ -50,9 +53,14 @@ def accuracy(
     return float((predicted == y).double().mean())
 
 
+def _layer_w_max(w: torch.Tensor) -> float:
+    """The layer gain: its largest weight sits 10 % inside the window."""
+    return max(float(w.detach().abs().max()), 1e-12) / 0.9
+
+
 def layer_cells(kind: str, device: DeviceModel, weights: list[torch.Tensor]) -> list[Cell]:
-    """One cell per layer, its gain set so that the layer's largest weight sits 10 % inside the window."""
-    return [make_cell(kind, device, w_max=max(float(w.detach().abs().max()), 1e-12) / 0.9) for w in weights]
+    """One cell per layer, its gain set by :func:`_layer_w_max`."""
+    return [make_cell(kind, device, w_max=_layer_w_max(w)) for w in weights]
 
 
 def _noisy(
@@ -130,94 +138,113 @@ def train_weights(
     return [w.detach() for w in params]
 
 
-@dataclass
-class Chip:
-    """A programmed network: devices, their layer cells, programmed targets and the persistent error draws."""
+class Chip(nn.Module):
+    """The programmed network: one bias-free :class:`~memristorch.nn.MemLinear` per layer, each on its own tile.
 
-    device: DeviceModel
-    cells: list[Cell]
-    shapes: list[torch.Size]
-    state: DeviceState
-    targets_s: torch.Tensor
-    persistent: torch.Tensor
-    generator: torch.Generator
+    Every tile holds its layer's devices, cell (the layer gain, fixed here), ledger, generator and the persistent
+    share of the conductance error (:class:`~memristorch.tiles.ProgrammingError`). The tiles carry the error's
+    persistence; the study sweeps its size, so every :meth:`settle` names the level.
+    """
+
+    def __init__(
+        self,
+        device: DeviceModel,
+        weights: list[torch.Tensor],
+        *,
+        cell_kind: str,
+        persistence: float,
+        seed: int,
+    ) -> None:
+        super().__init__()
+        error = ProgrammingError(error=0.0, persistence=persistence)
+        layers = []
+        for i, w in enumerate(weights):
+            config = TileConfig(
+                device=device,
+                cell=cell_kind,
+                w_max=_layer_w_max(w),
+                seed=derive_seed(seed, "programming", i),
+                programming_error=error,
+            )
+            out_features, in_features = w.shape
+            layers.append(MemLinear(in_features, out_features, bias=False, config=config, program_init=False))
+        self.layers = nn.ModuleList(layers)
+        self.programmed = [w.detach().clone() for w in weights]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Pre-comparator output, read through the tiles (hidden neurons saturate: tanh)."""
+        return self.layers[1](torch.tanh(self.layers[0](x)))
+
+    @property
+    def cells(self) -> list[Cell]:
+        return [layer.tile.cell for layer in self.layers]
 
     def weights(self) -> list[torch.Tensor]:
-        """The weights the chip computes with now (its conductances through the layer cells)."""
-        parts = self.split(self.device.conductance(self.state))
-        return [cell.weight(part).float() for cell, part in zip(self.cells, parts, strict=True)]
+        """The weights the chip computes with now (its conductances through the layer cells, noise-free)."""
+        return [layer.weight.detach().clone() for layer in self.layers]
 
-    def copy(self) -> Chip:
-        """An independent copy (the state tensors are never changed in place; the generator is cloned)."""
-        generator = torch.Generator().set_state(self.generator.get_state())
-        return Chip(
-            self.device, self.cells, self.shapes, self.state, self.targets_s, self.persistent, generator
-        )
-
-    def split(self, flat: torch.Tensor) -> list[torch.Tensor]:
-        """Per-layer views ``(devices_per_weight, *shape)`` of a flat per-device tensor."""
-        result, start = [], 0
-        for cell, shape in zip(self.cells, self.shapes, strict=True):
-            n = cell.devices_per_weight * shape.numel()
-            result.append(flat[start : start + n].reshape(cell.devices_per_weight, *shape))
-            start += n
+    def targets(self) -> list[torch.Tensor]:
+        """The conductances the last programming aimed at, per layer ``(devices_per_weight, out, in)``."""
+        result = []
+        for layer, w in zip(self.layers, self.programmed, strict=True):
+            dtype = layer.tile.conductances().dtype
+            result.append(layer.tile.cell.target_conductances(w.to(dtype)))
         return result
 
+    def program(self, weights: list[torch.Tensor], verify: VerifyConfig) -> ProgramReport:
+        """Program-and-verify ``weights`` layer by layer (no settling yet: see :meth:`settle`)."""
+        reports = [
+            layer.program_and_verify(w, verify, settle=False)
+            for layer, w in zip(self.layers, weights, strict=True)
+        ]
+        self.programmed = [w.detach().clone() for w in weights]
+        return ModelProgramReport({str(i): report for i, report in enumerate(reports)})
 
-def _targets(cells: list[Cell], weights: list[torch.Tensor]) -> torch.Tensor:
-    return torch.cat(
-        [c.target_conductances(w.double()).reshape(-1) for c, w in zip(cells, weights, strict=True)]
-    )
+    def settle(self, error: float) -> None:
+        """Conductance error after programming: every device settles by ``1 + e (√ρ a + √(1 − ρ) b)``."""
+        for layer in self.layers:
+            layer.settle(error)
 
-
-def drift(chip: Chip, error: float, persistence: float) -> None:
-    """Conductance error after programming: each device drifts by ``1 + e (√ρ a + √(1 − ρ) b)``."""
-    if error == 0:
-        return
-    g = chip.device.conductance(chip.state)
-    fresh = torch.randn(g.shape, generator=chip.generator, dtype=g.dtype)
-    factor = 1 + error * (persistence**0.5 * chip.persistent + (1 - persistence) ** 0.5 * fresh)
-    chip.state = chip.device.set_conductance(chip.state, g * factor.clamp(min=0.0))
+    def cost(self) -> dict[str, float]:
+        """Pulses, time and energy booked in the tiles' ledgers so far."""
+        ledgers = [layer.tile.ledger for layer in self.layers]
+        return {
+            "pulses": int(sum(int(ledger.write_cycles.sum()) for ledger in ledgers)),
+            "time_s": float(sum(float(ledger.time_s) for ledger in ledgers)),
+            "energy_j": float(sum(float(ledger.energy_j) for ledger in ledgers)),
+        }
 
 
 def program_chip(
-    device: DeviceModel, weights: list[torch.Tensor], *, cell_kind: str, verify: VerifyConfig, seed: int
+    device: DeviceModel,
+    weights: list[torch.Tensor],
+    *,
+    cell_kind: str,
+    verify: VerifyConfig,
+    seed: int,
+    persistence: float,
 ) -> tuple[Chip, dict[str, float]]:
-    """Program fresh devices to ``weights`` by program-and-verify (no drift yet: see :func:`drift`)."""
-    g = stream(seed, "programming")
-    cells = layer_cells(cell_kind, device, weights)
-    targets = _targets(cells, weights)
-    state = device.init_state((len(targets),), g)
-    state, report = program_and_verify(device, state, targets, verify, g)
-    persistent = torch.randn(len(targets), generator=g, dtype=targets.dtype)
-    return Chip(device, cells, [w.shape for w in weights], state, targets, persistent, g), report.summary()
+    """Program fresh devices to ``weights`` by program-and-verify (no conductance error yet: ``Chip.settle``)."""
+    chip = Chip(device, weights, cell_kind=cell_kind, persistence=persistence, seed=seed)
+    return chip, chip.program(weights, verify).summary()
 
 
 def retrain_chip(
-    chip: Chip,
-    weights: list[torch.Tensor],
-    *,
-    verify: VerifyConfig,
-    conductance_error: float,
-    error_persistence: float,
-    train: dict,
+    chip: Chip, weights: list[torch.Tensor], *, verify: VerifyConfig, conductance_error: float, train: dict
 ) -> dict[str, float]:
-    """Chip-in-the-loop retraining: read the drifted conductances, fine-tune through them, reprogram, drift again.
+    """Chip-in-the-loop retraining: read the settled conductances, fine-tune through them, reprogram, settle again.
 
     ``train`` holds the keyword arguments of :func:`train_weights` (data, epochs, noise). Returns the cost of the
-    read-back and of reprogramming (every device is read; only those off their new target are pulsed).
+    read-back and of reprogramming from the tiles' ledgers (every device is read; only those off their new target
+    are pulsed).
     """
-    read = chip.device.read(chip.state, chip.generator)
-    factors = [f.float() for f in chip.split(read / chip.targets_s)]
+    before = chip.cost()
+    targets = chip.targets()
+    factors = [
+        (layer.tile.measure(verify) / t).float() for layer, t in zip(chip.layers, targets, strict=True)
+    ]
     tuned = train_weights(init=weights, cells=chip.cells, factors=factors, **train)
-    # the fine-tuned targets already absorb each device's measured drift: program them as they are
-    targets = _targets(chip.cells, tuned)
-    chip.state, report = program_and_verify(chip.device, chip.state, targets, verify, chip.generator)
-    chip.targets_s = targets
-    drift(chip, conductance_error, error_persistence)
-    cost = report.summary()
-    readback_time = len(read) * verify.read_time_s
-    read_v = chip.device.pulse_scheme.read_voltage_v
-    cost["time_s"] += readback_time
-    cost["energy_j"] += float((read_v**2 * read * verify.read_time_s).sum())
-    return cost
+    # the fine-tuned targets already absorb each device's measured error: program them as they are
+    chip.program(tuned, verify)
+    chip.settle(conductance_error)
+    return {key: value - before[key] for key, value in chip.cost().items()}

@@ -1,4 +1,5 @@
-"""``stochastic-inputs``: BNNs whose first layer takes K stochastic bit-planes per pixel (science.md §8, target 17).
+"""``stochastic-inputs``: BNNs whose first layer takes K stochastic bit-planes per pixel (Hirtzlin et al.,
+IEEE Access 2019, arXiv 1906.00915).
 
 For each K: an *adapted* BNN trained with fresh bit-planes on every pass, and the *non-adapted* reference — one BNN
 trained on the real inputs' expectation 2x − 1 — tested with the same K bit-planes. The real-input BNN's own

@@ -1,4 +1,5 @@
-"""``tnn-vs-bnn``: ternary vs binarized MLPs at equal width, and what ternary-read errors cost (science.md §7, target 16).
+"""``tnn-vs-bnn``: ternary vs binarized MLPs at equal width, and what ternary-read errors cost (Laborieux et al.,
+AICAS 2020, arXiv 2005.01973; IEEE TCAS-I 2021, arXiv 2007.14234).
 
 Both networks share width, training and seeds; the TNN's weights are sign(W_h)·1{|W_h| > Δ} stored in a 2T2R pair
 with 0 = (HRS, HRS) and read once by a near-threshold PCSA. Three error conditions on the TNN:

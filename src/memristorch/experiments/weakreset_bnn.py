@@ -62,7 +62,8 @@ class WeakResetBNNConfig(StudyConfig):
         default_factory=lambda: [32, 32, 64, 64, 128, 128],
         min_length=1,
         max_length=16,
-        description="3×3 conv widths of the conv BNN, 2×2 max-pool after every second (science.md target 9)",
+        description="3×3 conv widths of the conv BNN, 2×2 max-pool after every second (the VGG-like BNN of "
+        "Majumdar et al., IEEE TED 2021, at reduced width)",
     )
     conv_fc: list[Width] = Field(
         default_factory=lambda: [256], max_length=8, description="hidden FC widths of the conv BNN"

@@ -1,9 +1,10 @@
-"""``weakreset-stats``: statistics of the weak-RESET HfOx model against the published tables (science.md §3.3, target 8).
+"""``weakreset-stats``: statistics of the weak-RESET HfOx model against the published fits (Majumdar et al.,
+IEEE TED 2021, arXiv 2107.06064).
 
 Three checks, each with its own device population:
 
 * mean drift + D2D: percentiles of R and the median of ln(R/R0) at 0 … 10,000 pulses for ``devices`` devices,
-  beside the reference table computed from the paper's fitted distributions (science.md §3.3);
+  beside the reference table computed from the paper's fitted distributions (:data:`REFERENCE`);
 * RTN: high-state occupancy after ``rtn_pulses`` pulses (stationary value p/(p + q) ≈ 0.286);
 * 1/f: power spectrum of the pink term over ``pink_steps`` single pulses, log-log slope fitted between
   ``pink_band`` (cycles per pulse), and the mean 1/f offset with the faithful U(0, 1) draws vs the clean zero-mean ones.
@@ -24,7 +25,8 @@ from ..runner.seeds import stream
 from ..runner.store import Results, RunStore
 from ..runner.study import store_for
 
-#: science.md §3.3 [computed]: pulses → (median R Ω, 5th pct, 95th pct, median ln(R/R0))
+#: computed from the fitted distributions of Majumdar et al. (IEEE TED 2021), 200k devices, mean term only, seed 0:
+#: pulses → (median R Ω, 5th pct, 95th pct, median ln(R/R0))
 REFERENCE = {
     0: (7032, 6247, 7917, 0.005),
     100: (7479, 6515, 8919, 0.064),
@@ -144,7 +146,7 @@ def run(config: WeakResetStatsConfig, store: RunStore | None = None) -> Results:
     )
     ax.plot(pulses, [r["median_r_ohm"] for r in rows], marker="o", label="median (memristorch)")
     ref_p = [p for p in pulses if p in REFERENCE]
-    ax.plot(ref_p, [REFERENCE[p][0] for p in ref_p], "k+", markersize=10, label="science.md §3.3")
+    ax.plot(ref_p, [REFERENCE[p][0] for p in ref_p], "k+", markersize=10, label="Majumdar et al. 2021 fits")
     ax.set_xscale("symlog", linthresh=100)
     ax.set_yscale("log")
     ax.set_xlabel("weak-RESET pulses")

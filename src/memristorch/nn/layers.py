@@ -64,12 +64,17 @@ class _MemLayer(nn.Module):
             mvms * periphery.read_latency_s(),
         )
 
-    def _attach_tile(self, config: TileConfig) -> None:
+    def _attach_tile(self, config: TileConfig, program_init: bool = True) -> None:
         if not isinstance(config, TileConfig):
             raise TypeError(f"config must be a TileConfig or None, got {type(config).__name__}")
+        if not isinstance(program_init, bool):
+            raise TypeError(f"program_init must be True or False, got {program_init!r}")
         self.tile = AnalogTile(tuple(self.weight.shape), config)
         attach(self.weight, self.tile)
-        self.program()
+        if program_init:
+            self.program()
+        else:
+            self.mirror()
 
     @torch.no_grad()
     def program(self, weight: torch.Tensor | None = None) -> None:
@@ -101,14 +106,25 @@ class _MemLayer(nn.Module):
         w = self.weight.detach()
         return w * self.tile.column_scale.to(w.dtype).view(-1, *([1] * (w.dim() - 1)))
 
-    def program_and_verify(self, weight: torch.Tensor | None = None, config=None):
+    def program_and_verify(self, weight: torch.Tensor | None = None, config=None, settle: bool = True):
         """Program-and-verify ``weight`` (default: the current float weight) into the devices, booking its cost in
-        the ledger, then mirror what they hold; returns the tile's :class:`~memristorch.tiles.ProgramReport`."""
+        the ledger, then mirror what they hold (after the devices settle by the tile's programming error, unless
+        ``settle=False``); returns the tile's :class:`~memristorch.tiles.ProgramReport`."""
         target = self.weight if weight is None else weight
-        report = self.tile.program_and_verify(target.detach(), config)
-        with torch.no_grad():
-            self.weight.copy_(self.tile.effective_weight())
+        report = self.tile.program_and_verify(target.detach(), config, settle)
+        self.mirror()
         return report
+
+    @torch.no_grad()
+    def settle(self, error: float | None = None) -> None:
+        """Let the devices settle by the tile's programming error (:meth:`AnalogTile.settle`), then mirror them."""
+        self.tile.settle(error)
+        self.mirror()
+
+    @torch.no_grad()
+    def mirror(self) -> None:
+        """Set ``weight`` to what the devices hold now (after a write that bypassed the layer)."""
+        self.weight.copy_(self.tile.effective_weight())
 
     @torch.no_grad()
     def read_at(
@@ -154,15 +170,25 @@ class MemLinear(_MemLayer):
         out_features: int,
         bias: bool = True,
         config: TileConfig | None = None,
+        *,
+        program_init: bool = True,
     ) -> None:
+        """``program_init=True`` writes :class:`torch.nn.Linear`'s initial weights into the devices (an ideal write);
+        ``False`` leaves the devices as fabricated (``init_state``) and ``weight`` mirrors what they hold — the
+        starting point of a chip programmed by :meth:`program_and_verify` — without touching torch's global
+        random stream (the bias then starts at zero)."""
         super().__init__()
         check_int("in_features", in_features, 1)
         check_int("out_features", out_features, 1)
-        reference = nn.Linear(in_features, out_features, bias=bias)
         self.in_features, self.out_features = in_features, out_features
-        self.weight = nn.Parameter(reference.weight.detach().clone())
-        self.bias = nn.Parameter(reference.bias.detach().clone()) if bias else None
-        self._attach_tile(TileConfig() if config is None else config)
+        if program_init is True:
+            reference = nn.Linear(in_features, out_features, bias=bias)
+            self.weight = nn.Parameter(reference.weight.detach().clone())
+            self.bias = nn.Parameter(reference.bias.detach().clone()) if bias else None
+        else:
+            self.weight = nn.Parameter(torch.zeros(out_features, in_features))
+            self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None
+        self._attach_tile(TileConfig() if config is None else config, program_init)
 
     @classmethod
     def from_float(cls, module: nn.Linear, config: TileConfig) -> MemLinear:

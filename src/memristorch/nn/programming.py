@@ -56,15 +56,20 @@ def program(model: nn.Module) -> None:
         layer.program()
 
 
-def program_and_verify(model: nn.Module, config: VerifyConfig | None = None) -> ModelProgramReport:
+def program_and_verify(
+    model: nn.Module, config: VerifyConfig | None = None, settle: bool = True
+) -> ModelProgramReport:
     """Program-and-verify every memristive layer's current float weight, layer by layer, booking pulses, reads,
-    time and energy in each tile's ledger; returns the per-layer reports and their totals.
+    time and energy in each tile's ledger; returns the per-layer reports and their totals. Tiles with a
+    programming error then settle by it, unless ``settle=False``.
 
     The configuration is checked before any layer is written, so a bad one changes nothing.
     """
     layers = _layers(model)
     if config is not None and not isinstance(config, VerifyConfig):
         raise TypeError(f"config must be a VerifyConfig or None, got {type(config).__name__}")
+    if not isinstance(settle, bool):
+        raise TypeError(f"settle must be True or False, got {settle!r}")
     return ModelProgramReport(
-        {name: layer.program_and_verify(config=config) for name, layer in layers.items()}
+        {name: layer.program_and_verify(config=config, settle=settle) for name, layer in layers.items()}
     )

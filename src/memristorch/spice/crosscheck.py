@@ -1,4 +1,5 @@
-"""Compare memristorch's MSS integration with ngspice on the cases of science.md §12.
+"""Compare memristorch's MSS integration with ngspice on sine and pulse drives of Knowm's ``knowm.cir``
+parameters (sine I–V, pulse trains, the series-resistor circuit).
 
 ``python -m memristorch.spice.crosscheck`` runs ngspice live and prints the differences;
 ``--write DIR`` stores decimated ngspice traces so the comparison also runs where ngspice is absent.

@@ -2,7 +2,7 @@
 
 The device is a subcircuit of two behavioural sources: one charges a 1 F capacitor with ``dx/dt`` so that its node
 voltage *is* the state ``x``, the other draws the device current ``I(V, x)`` (the capacitor construction of Knowm's
-LTSpice model, science.md §12). The same equations as :mod:`memristorch.devices.mss`, written independently in SPICE,
+LTSpice model ``memristor_knowm.sub``). The same equations as :mod:`memristorch.devices.mss`, written independently in SPICE,
 so the two integrations can be compared.
 """
 

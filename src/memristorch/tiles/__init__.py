@@ -12,6 +12,7 @@ from .drift import (
 )
 from .periphery import PeripheryConfig, quantize_ste
 from .programming import ProgramReport, VerifyConfig, program_and_verify
+from .programming_error import ProgrammingError
 from .tile import AnalogTile
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "PeripheryConfig",
     "PowerLawDrift",
     "ProgramReport",
+    "ProgrammingError",
     "RelaxationDrift",
     "TileConfig",
     "VerifyConfig",

@@ -9,6 +9,7 @@ from ..cells import CELLS, Cell, make_cell
 from ..devices import DeviceModel, get_device
 from .drift import DriftModel
 from .periphery import PeripheryConfig
+from .programming_error import ProgrammingError
 
 WRITE_SCHEMES = ("row", "parallel")
 
@@ -34,6 +35,9 @@ class TileConfig:
     seed: int = 0
     drift: DriftModel | None = None
     """How the programmed conductances change with time (``tiles.drift``); None: they stay as written."""
+    programming_error: ProgrammingError | None = None
+    """How far the devices settle from their verified conductance after each program-and-verify
+    (``tiles.programming_error``); None: they stay where verification left them."""
     training_weight_noise: float = 0.0
     """Std of additive Gaussian weight noise, as a fraction of the layer's largest |weight| (the value per-layer
     mapping puts at the top of the window), drawn anew in every forward pass while the layer is in training mode —
@@ -46,6 +50,10 @@ class TileConfig:
         object.__setattr__(self, "seed", int(self.seed))
         if self.drift is not None and not isinstance(self.drift, DriftModel):
             raise TypeError(f"drift must be a DriftModel or None, got {type(self.drift).__name__}")
+        if self.programming_error is not None and not isinstance(self.programming_error, ProgrammingError):
+            raise TypeError(
+                f"programming_error must be a ProgrammingError or None, got {type(self.programming_error).__name__}"
+            )
         if not isinstance(self.periphery, PeripheryConfig):
             raise TypeError(f"periphery must be a PeripheryConfig, got {type(self.periphery).__name__}")
         check_choice("cell", self.cell, tuple(CELLS))

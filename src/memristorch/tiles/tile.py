@@ -75,6 +75,12 @@ class AnalogTile(GeneratorOwner):
         if self.drift is not None:
             for name, value in self.drift.sample(device_shape, self.generator).items():
                 self.register_buffer(f"drift_{name}", value)
+        # conductance error after program-and-verify: its persistent share, one draw per device
+        self.programming_error = config.programming_error
+        if self.programming_error is not None:
+            dtype = self.device_model.conductance(state).dtype
+            persistent = self.programming_error.sample(device_shape, self.generator, dtype)
+            self.register_buffer("programming_error_persistent", persistent)
         self.register_buffer("read_time_s", torch.zeros((), dtype=torch.float64))
         self.register_buffer("output_scale", torch.ones(()))
         # per-output digital scale of per-column weight mapping (ones: every output shares the tile's range)
@@ -184,16 +190,22 @@ class AnalogTile(GeneratorOwner):
         return self.effective_weight()
 
     @torch.no_grad()
-    def program_and_verify(self, weight: torch.Tensor, config: VerifyConfig | None = None) -> ProgramReport:
+    def program_and_verify(
+        self, weight: torch.Tensor, config: VerifyConfig | None = None, settle: bool = True
+    ) -> ProgramReport:
         """Write ``weight`` by closed-loop program-and-verify (:func:`~memristorch.tiles.programming.program_and_verify`),
         device by device; every pulse, read, second and joule goes into the ledger. Returns the per-device report.
 
-        Targets a device cannot reach are reported (``report.reachable``), not raised. Bad input raises before any
-        device changes.
+        With a programming error (``TileConfig.programming_error``) the devices then settle away from their
+        verified conductances (:meth:`settle`); ``settle=False`` leaves that to a later explicit call. Targets a
+        device cannot reach are reported (``report.reachable``), not raised. Bad input raises before any device
+        changes.
         """
         if tuple(weight.shape) != self.weight_shape:
             raise ValueError(f"weight must have shape {self.weight_shape}, got {tuple(weight.shape)}")
         check_finite_tensor("weight", weight)
+        if not isinstance(settle, bool):
+            raise TypeError(f"settle must be True or False, got {settle!r}")
         state = self.state
         first = state[next(iter(state))]
         target = self.cell.target_conductances(weight.detach().to(first.device, first.dtype))
@@ -204,7 +216,46 @@ class AnalogTile(GeneratorOwner):
         index = torch.arange(report.pulses.numel(), device=report.pulses.device)
         self.ledger.record(index, report.pulses.reshape(-1), report.energy_j.sum(), report.time_s.sum())
         self.ledger.reads.add_(report.reads.sum())
+        if settle and self.programming_error is not None:
+            self.settle()
         return report
+
+    @torch.no_grad()
+    def settle(self, error: float | None = None) -> None:
+        """Let the devices settle by the tile's programming error (``error`` overrides its relative size; the
+        persistent share and the per-device draws stay the tile's): see :mod:`~memristorch.tiles.programming_error`.
+        The settled conductances are the new device state."""
+        if self.programming_error is None:
+            raise ValueError(
+                "this tile has no programming error model (TileConfig.programming_error is None); nothing to settle"
+            )
+        state = self.state
+        new = self.programming_error.settle(
+            self.device_model, state, self.programming_error_persistent, self.generator, error
+        )
+        if new is state:
+            return
+        for name, value in state.items():
+            value.copy_(new[name])
+        self._ir_weight = None
+
+    @torch.no_grad()
+    def measure(self, config: VerifyConfig | None = None) -> torch.Tensor:
+        """Read every device's conductance once, with the device's read noise (the read-back of chip-in-the-loop
+        training), shaped ``(devices_per_weight, *weight_shape)``; each read takes ``config.read_time_s`` and
+        dissipates V_read² G t_read (G noise-free), booked in the ledger with the read count."""
+        config = VerifyConfig() if config is None else config
+        if not isinstance(config, VerifyConfig):
+            raise TypeError(f"config must be a VerifyConfig or None, got {type(config).__name__}")
+        state = self.state
+        read = self.device_model.read(state, self.generator)
+        read_v = self.device_model.pulse_scheme.read_voltage_v
+        self.ledger.reads.add_(read.numel())
+        self.ledger.time_s.add_(read.numel() * config.read_time_s)
+        # the dissipation is the devices' own (noise-free) conductance's; the noise is the sense circuit's
+        conductance = self.device_model.conductance(state).double()
+        self.ledger.energy_j.add_((read_v**2 * config.read_time_s * conductance).sum())
+        return read
 
     # -- drift over time ----------------------------------------------------------------------------------------------
     def drift_parameters(self) -> dict[str, torch.Tensor]:
