@@ -41,6 +41,7 @@ class SignFlips(BitErrorChannel):
     """Flip each ±1 weight independently with probability ``ber`` ∈ [0, 1]; zeros stay zero."""
 
     ber: float
+    """Probability that a stored ±1 weight reads with the other sign, in [0, 1]."""
 
     def __post_init__(self) -> None:
         check_range("ber", self.ber, 0.0, 1.0)
@@ -66,8 +67,11 @@ class TernaryReadErrors(BitErrorChannel):
     """
 
     p_zero_to_nonzero: float = 0.0
+    """Probability that a stored 0 reads as ±1 (each sign half of it), in [0, 1]."""
     p_nonzero_to_zero: float = 0.0
+    """Probability that a stored ±1 reads as 0, in [0, 1]."""
     p_sign: float = 0.0
+    """Probability that a stored ±1 reads as ∓1, in [0, 1]; with ``p_nonzero_to_zero`` at most 1."""
 
     def __post_init__(self) -> None:
         for name in ("p_zero_to_nonzero", "p_nonzero_to_zero", "p_sign"):

@@ -34,7 +34,10 @@ class ProgrammingCondition:
     """How strongly a binary RRAM is programmed: SET compliance current (A) and RESET voltage (V)."""
 
     compliance_current_a: float
+    """SET compliance current I_c, A, in [1e-7, 1e-2] (set by the access transistor's gate; the 2T2R studies of
+    Hirtzlin et al. contrast ≈ 200 µA "strong" with 10–20 µA "weak" programming)."""
     reset_voltage_v: float
+    """RESET pulse amplitude, V, a magnitude in [0.1, 5] (≈ 2 V strong, ≈ 1.5 V weak in the same studies)."""
 
     def __post_init__(self) -> None:
         check_range("compliance_current_a", self.compliance_current_a, 1e-7, 1e-2)
@@ -84,18 +87,32 @@ class BinaryRRAMParams:
     """Parameters of :class:`BinaryRRAM`; all placeholders — calibrate (see the module docstring)."""
 
     lrs_voltage_v: float = 0.5
+    """Voltage V_L at which the SET filament carries I_c: median R_LRS = V_L / I_c, V, > 0 (0.5 V gives 2.5 kΩ at 200 µA,
+    the kΩ-class LRS of 130 nm HfO2 1T1R arrays). Placeholder — calibrate."""
     lrs_sigma_ref: float = 0.3
+    """σ of ln R_LRS at the reference current ``sigma_ref_current_a``, > 0 (dimensionless). Placeholder — calibrate."""
     sigma_ref_current_a: float = 20e-6
+    """Compliance current at which σ of ln R_LRS equals ``lrs_sigma_ref``, A, > 0. Placeholder — calibrate."""
     lrs_sigma_exponent: float = 0.6
+    """Power p of σ_LRS ∝ (I_ref / I_c)^p, in [0, 5]: weaker SETs leave wider LRS spreads. Placeholder — calibrate."""
     hrs_median_ref_ohm: float = 200e3
+    """Median R_HRS at the reference RESET voltage ``hrs_reset_ref_v``, Ω, > 0 (100 kΩ-class HRS). Placeholder — calibrate."""
     hrs_reset_ref_v: float = 1.5
+    """Reference RESET voltage of ``hrs_median_ref_ohm``, V, in [0.1, 5]. Placeholder — calibrate."""
     hrs_slope_per_v: float = 2.0
+    """Growth of ln R_HRS per volt of deeper RESET, 1/V, in [0, 20]. Placeholder — calibrate."""
     hrs_sigma: float = 0.45
+    """σ of ln R_HRS (main component), > 0 (dimensionless). Placeholder — calibrate."""
     hrs_tail_fraction: float = 1e-3
+    """Share of RESETs that leave a partly formed filament (the HRS low tail), in [0, 1). Placeholder — calibrate."""
     hrs_tail_shift: float = 1.5
+    """How much lower in ln R the HRS tail sits than the main HRS component, ≥ 0. Placeholder — calibrate."""
     set_voltage_v: float = 1.2
+    """SET pulse amplitude V_set for the SET energy V_set · I_c · t_set, V, > 0. Placeholder — calibrate."""
     set_width_s: float = 100e-9
+    """SET pulse width t_set, s, > 0. Placeholder — calibrate."""
     reset_width_s: float = 100e-9
+    """RESET pulse width t_reset for the RESET energy V_reset² / R_LRS · t_reset, s, > 0. Placeholder — calibrate."""
 
     def __post_init__(self) -> None:
         for name in (

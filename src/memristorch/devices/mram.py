@@ -32,12 +32,22 @@ from .base import resolve_params
 
 @dataclass(frozen=True)
 class STMRAMParams:
+    """Parameters of :class:`STMRAM`: round numbers of the STT-MRAM literature, not measured data."""
+
     thermal_stability: float = 60.0
+    """Thermal stability Δ = E_b / kT of the free layer, in [1, 200] (60: a 10-year-retention class; typical of
+    perpendicular STT-MRAM literature). Placeholder — calibrate."""
     critical_current_a: float = 60e-6
+    """Critical switching current I_c0 at zero temperature, A, > 0 (typical of the literature). Placeholder — calibrate."""
     attempt_time_s: float = 1e-9
+    """Attempt time τ0 of the Néel–Brown rate, s, > 0 (the usual 1 ns). Placeholder — calibrate."""
     precession_time_s: float = 1e-9
+    """Characteristic precession time τ_D of the precessional regime, s, > 0. Placeholder — calibrate."""
     resistance_ohm: float = 5e3
+    """MTJ plus access-device resistance R of the write energy I² R t_w, Ω, > 0. Placeholder — calibrate."""
     min_barrier_kt: float = 5.0
+    """Lowest barrier, in kT, the Néel–Brown form is trusted at; in [0, Δ] (numerics of the bridge to I_c0, see the
+    module docstring)."""
 
     def __post_init__(self) -> None:
         check_range("thermal_stability", self.thermal_stability, 1.0, 200.0)

@@ -45,28 +45,32 @@ class PulsedDeviceParams:
     """
 
     response: str = "soft_bounds"
-    """How a pulse moves the state: "linear", "soft_bounds" or "exponential" (module docstring)."""
+    """How a pulse moves the state: "linear", "soft_bounds" or "exponential" (module docstring). Placeholder —
+    calibrate (fit it with ``devices.fit_pulsed``)."""
     g_min_s: float = 1e-6
     """Bottom of the conductance window (siemens). Placeholder — calibrate (1–100 µS: Yu 2018, Table 1 ranges)."""
     g_max_s: float = 100e-6
     """Top of the conductance window (siemens). Placeholder — calibrate."""
     n_states: int = 1000
-    """Nominal pulses from bound to bound plus one (step s = 1/(n_states − 1) of the window). Placeholder."""
+    """Nominal pulses from bound to bound plus one (step s = 1/(n_states − 1) of the window), ≥ 2. Placeholder —
+    calibrate."""
     asymmetry: float = 0.0
-    """Up/down step asymmetry a, s_up = s(1 + a), s_down = s(1 − a); dimensionless, in (−1, 1)."""
+    """Up/down step asymmetry a, s_up = s(1 + a), s_down = s(1 − a); dimensionless, in (−1, 1); default 0: off."""
     nonlinearity_up: float = 0.0
-    """NeuroSim ν of the potentiation curve (response "exponential" only); dimensionless, 0 = linear."""
+    """NeuroSim ν of the potentiation curve (response "exponential" only); dimensionless, in [0, 50]; default 0: off
+    (linear)."""
     nonlinearity_down: float = 0.0
-    """NeuroSim ν of the depression curve (response "exponential" only); dimensionless."""
+    """NeuroSim ν of the depression curve (response "exponential" only); dimensionless, in [0, 50]; default 0: off."""
     d2d_step_std: float = 0.0
-    """Device-to-device spread of the step sizes, relative (a std of 0.1 = 10 % of the nominal step)."""
+    """Device-to-device spread of the step sizes, relative (a std of 0.1 = 10 % of the nominal step), in
+    [0, 1]; default 0: off."""
     d2d_bounds_std: float = 0.0
-    """Device-to-device spread of g_min and g_max, relative to each."""
+    """Device-to-device spread of g_min and g_max, relative to each, in [0, 0.5]; default 0: off."""
     c2c_std: float = 0.0
-    """Cycle-to-cycle noise: each pulse's step is multiplied by 1 + c2c_std·ξ; relative."""
+    """Cycle-to-cycle noise: each pulse's step is multiplied by 1 + c2c_std·ξ; relative, in [0, 10]; default 0: off."""
     read_noise_rel: float = 0.0
     """Read noise per device read, RELATIVE to g_max (0.01 = 1 % of g_max, not siemens); the absolute std in
-    siemens is ``PulsedDevice.read_noise_std_s``."""
+    siemens is ``PulsedDevice.read_noise_std_s``; in [0, 1]; default 0: off."""
     set_voltage_v: float = 1.0
     """Amplitude of a potentiating pulse (volts), for its energy V²·G·t. Placeholder — calibrate."""
     reset_voltage_v: float = 1.0

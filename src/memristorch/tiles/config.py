@@ -25,14 +25,30 @@ class TileConfig:
     """
 
     device: DeviceModel | str = "soft-bounds"
+    """The device model, or a preset name of ``memristorch.devices.PRESETS`` (default: the soft-bounds pulsed preset,
+    a placeholder — calibrate)."""
     cell: str = "single"
+    """How a weight sits on devices: "single" (one device against a mid-window reference) or "differential"
+    (G⁺ − G⁻ on a pair)."""
     w_max: float = 1.0
+    """Weight at the top of the device window (the weight ↔ conductance gain), > 0; ``convert`` sets it per layer
+    (or per column) from the float weights."""
     rounding: str = "stochastic"
+    """How a weight change becomes whole pulses: "stochastic" (unbiased on average, as aihwkit and Gokmen & Vlasov
+    2016 do) or "nearest"."""
     dither: str = "rank1"
+    """Random numbers of stochastic rounding: "rank1" (one draw per row and per column, combined; cheap, unbiased
+    per device) or "independent" (one draw per device)."""
     max_pulses: int | None = None
+    """Most pulses a device takes in one update, an integer in [1, 2²⁴], or None: no cap (a plan beyond 2²⁴ − 1
+    pulses, the most one update applies, then raises an error naming that limit)."""
     write_scheme: str = "row"
+    """How programming time is counted: "row" or "parallel" (see the class docstring)."""
     periphery: PeripheryConfig = field(default_factory=PeripheryConfig)
+    """Input noise, DAC, ADC and read latency of the array's periphery (:class:`PeripheryConfig`)."""
     seed: int = 0
+    """Seed of the tile's own random stream (D2D draws, rounding, noise), an integer in [0, 2⁶³ − 1]; ``convert``
+    derives one per layer from it."""
     drift: DriftModel | None = None
     """How the programmed conductances change with time (``tiles.drift``); None: they stay as written."""
     programming_error: ProgrammingError | None = None

@@ -32,14 +32,26 @@ class VerifyConfig:
     ``min_width_fraction`` (1/64) is a placeholder floor for adaptive widths."""
 
     tolerance: float = 0.05
+    """Verify window: a device passes when |G − G*| ≤ tolerance · G*, in (0, 1) (the on-chip study's 5 %)."""
     max_pulses: int = 100
+    """Most write pulses per device before it is reported as not converged, an integer ≥ 1. Placeholder."""
     reset: bool = False
+    """Start with one long RESET hold at the RESET voltage (the on-chip study's optional reset); needs the "hold"
+    capability."""
     reset_duration_s: float = 0.2
+    """Length of that reset pulse, s, > 0 (200 ms: Eslami et al. 2024)."""
     read_time_s: float = 1e-3
+    """Time of one verify read, s, ≥ 0. Placeholder — calibrate to your read circuit."""
     ispp_step_v: float = 0.0
+    """Incremental step-pulse programming: amplitude added after every pulse in the same direction, V, ≥ 0 (0: fixed
+    pulses). Needs a device with the "amplitude" capability."""
     ispp_max_v: float = 2.0
+    """Largest amplitude ISPP may reach, V, > 0. Placeholder."""
     width_step_down: float = 1.0
+    """Adaptive width: factor the pulse width shrinks by after an overshoot, in (0, 1] (1: fixed width). Needs the
+    "width" capability."""
     min_width_fraction: float = 1.0 / 64
+    """Floor of the adaptive width, as a fraction of the nominal width, in (0, 1]. Placeholder."""
 
     def __post_init__(self) -> None:
         check_range("tolerance", self.tolerance, 0.0, 1.0, low_inclusive=False, high_inclusive=False)

@@ -63,17 +63,19 @@ class MSSParams:
     d2d_std: float = 0.0
     """Device-to-device spread: log-std of the log-normal draws (median = nominal) of the per-device fields R_on, R_off, V_on, V_off and τ; 0.1 ≈ 10 %. Placeholder — calibrate."""
     read_noise_rel: float = 0.0
-    """Read noise per device read, RELATIVE to g_max (0.01 = 1 % of g_max; ``read_noise_std`` before 2026-12)."""
+    """Read noise per device read, RELATIVE to g_max (0.01 = 1 % of g_max; ``read_noise_std`` before 2026-12), in
+    [0, 1]; default 0: off."""
     set_voltage_v: float = 1.0
     """SET pulse amplitude, V (> 0; Knowm measurement board default ±1 V)."""
     reset_voltage_v: float = -1.0
-    """RESET pulse amplitude, V, SIGNED (< 0: the drive's polarity; ``pulse_scheme`` gives its magnitude)."""
+    """RESET pulse amplitude, V, SIGNED (< 0: the drive's polarity; ``pulse_scheme`` gives its magnitude); Knowm
+    measurement board default −1 V."""
     pulse_width_s: float = 1e-3
     """Programming pulse width, s. Placeholder — calibrate (board period 5 ms)."""
     pulse_gap_s: float = 4e-3
     """Gap after each pulse, s (width + gap = the board's 5 ms period). Placeholder — calibrate."""
     read_voltage_v: float = 0.05
-    """Read voltage, V: far below V_on, so a read barely disturbs the state (board default)."""
+    """Read voltage, V, ≥ 0: far below V_on, so a read barely disturbs the state (Knowm board default 0.05 V)."""
     series_resistance_ohm: float = 0.0
     """Board resistor in series with the device while programming, Ω (the Knowm board uses 1 kΩ; 0 = ideal source). Board setting, not device physics."""
     series_substeps: int = 16
