@@ -34,6 +34,15 @@ _GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(48)
 _GH_WEIGHTS = _GH_WEIGHTS / _GH_WEIGHTS.sum()
 
 
+def _condition(condition: object) -> ProgrammingCondition:
+    if not isinstance(condition, ProgrammingCondition):
+        raise TypeError(
+            "condition must be a ProgrammingCondition(compliance_current_a, reset_voltage_v), "
+            f"got {type(condition).__name__}"
+        )
+    return condition
+
+
 def _geometric_midpoint(lrs: LogNormalMixture, hrs: LogNormalMixture) -> float:
     return 0.5 * (lrs.mu[0] + hrs.mu[0])
 
@@ -116,7 +125,7 @@ class OneT1RCell:
         return self._references[condition]
 
     def bit_error_rate(self, condition: ProgrammingCondition) -> float:
-        ref = self.reference_ln(condition)
+        ref = self.reference_ln(_condition(condition))
         return float(_one_reference_ber(self.device.lrs(condition), self.device.hrs(condition), ref))
 
     def read(self, resistance_ohm: torch.Tensor, condition: ProgrammingCondition) -> torch.Tensor:
@@ -132,10 +141,11 @@ class OneT1RCell:
 
     def energy_per_bit_j(self, condition: ProgrammingCondition) -> float:
         """Half the bits are SET and half RESET on average."""
+        condition = _condition(condition)
         return 0.5 * (self.device.set_energy_j(condition) + self.device.reset_energy_j(condition))
 
     def channel(self, condition: ProgrammingCondition) -> SignFlips:
-        return SignFlips(min(1.0, self.bit_error_rate(condition)))
+        return SignFlips.of(self, condition)
 
 
 class TwoT2RCell:
@@ -148,6 +158,7 @@ class TwoT2RCell:
         self.sense_offset_sigma = check_range("sense_offset_sigma", sense_offset_sigma, 0.0, None)
 
     def bit_error_rate(self, condition: ProgrammingCondition) -> float:
+        condition = _condition(condition)
         return _difference_cdf(
             self.device.lrs(condition), self.device.hrs(condition), self.sense_offset_sigma
         )
@@ -159,7 +170,7 @@ class TwoT2RCell:
         diff = torch.log(r_blb) - torch.log(r_bl)
         if self.sense_offset_sigma > 0:
             diff = diff + self.sense_offset_sigma * torch.randn(
-                diff.shape, generator=generator, dtype=diff.dtype
+                diff.shape, generator=generator, dtype=diff.dtype, device=diff.device
             )
         return torch.where(diff > 0, 1.0, -1.0)
 
@@ -173,10 +184,11 @@ class TwoT2RCell:
 
     def energy_per_bit_j(self, condition: ProgrammingCondition) -> float:
         """Every bit SETs one device and RESETs the other."""
+        condition = _condition(condition)
         return self.device.set_energy_j(condition) + self.device.reset_energy_j(condition)
 
     def channel(self, condition: ProgrammingCondition) -> SignFlips:
-        return SignFlips(min(1.0, self.bit_error_rate(condition)))
+        return SignFlips.of(self, condition)
 
 
 class TernaryPCSACell:

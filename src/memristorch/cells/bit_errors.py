@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from .._validation import check_range
+from ..devices.families import BitErrorMemory, require
 
 
 class BitErrorChannel:
@@ -45,6 +46,12 @@ class SignFlips(BitErrorChannel):
 
     def __post_init__(self) -> None:
         check_range("ber", self.ber, 0.0, 1.0)
+
+    @classmethod
+    def of(cls, memory: BitErrorMemory, condition: object) -> SignFlips:
+        """The channel of any :class:`~memristorch.devices.families.BitErrorMemory` written under ``condition``."""
+        require(memory, BitErrorMemory, "memory")
+        return cls(min(1.0, float(memory.bit_error_rate(condition))))
 
     @property
     def is_identity(self) -> bool:

@@ -2,7 +2,8 @@
 
 from .base import DeviceModel, DeviceState
 from .binary_rram import BinaryRRAM, BinaryRRAMParams, ProgrammingCondition
-from .mram import STMRAM, STMRAMParams
+from .families import BitErrorMemory, OneWayPulsedDevice
+from .mram import STMRAM, MRAMWrite, STMRAMParams
 from .mss import MSSDevice, MSSParams
 from .presets import PRESETS, Preset, get_device
 from .pulsed import PulsedDevice, PulsedDeviceParams
@@ -10,6 +11,9 @@ from .pulsed import PulsedDevice, PulsedDeviceParams
 __all__ = [
     "BinaryRRAM",
     "BinaryRRAMParams",
+    "BitErrorMemory",
+    "MRAMWrite",
+    "OneWayPulsedDevice",
     "ProgrammingCondition",
     "STMRAM",
     "STMRAMParams",

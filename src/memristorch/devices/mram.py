@@ -59,8 +59,23 @@ class STMRAMParams:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class MRAMWrite:
+    """One write pulse of an ST-MRAM bit: the condition :class:`STMRAM`'s bit-error methods take."""
+
+    current_a: float
+    """Write current, A, > 0 (finite)."""
+    width_s: float
+    """Write pulse width, s, > 0 (finite)."""
+
+    def __post_init__(self) -> None:
+        check_range("current_a", self.current_a, 0.0, 1.0, low_inclusive=False)
+        check_range("width_s", self.width_s, 0.0, 1.0, low_inclusive=False)
+
+
 class STMRAM:
-    """Write-error rate and write energy of a spin-torque MRAM bit (see the module docstring)."""
+    """Write-error rate and write energy of a spin-torque MRAM bit (see the module docstring); a
+    :class:`~memristorch.devices.families.BitErrorMemory` whose write condition is an :class:`MRAMWrite`."""
 
     family = "st-mram"
 
@@ -118,6 +133,16 @@ class STMRAM:
         current_a, width_s = self._check(current_a, width_s)
         return current_a**2 * self.params.resistance_ohm * width_s
 
+    def bit_error_rate(self, condition: MRAMWrite) -> float:
+        """Probability that a bit written by ``condition`` holds the wrong value (its WER)."""
+        condition = _write(condition)
+        return float(self.write_error_rate(condition.current_a, condition.width_s))
+
+    def energy_per_bit_j(self, condition: MRAMWrite) -> float:
+        """Energy of one write pulse, I² R t_w, J."""
+        condition = _write(condition)
+        return float(self.write_energy_j(condition.current_a, condition.width_s))
+
     def width_for_wer(self, current_a, wer: float) -> np.ndarray:
         """Shortest pulse width reaching ``wer`` at each current (inf where the current never reaches it)."""
         check_range("wer", wer, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
@@ -149,3 +174,9 @@ class STMRAM:
             "width_s": float(width[best]),
             "energy_j": float(energy[best]),
         }
+
+
+def _write(condition: object) -> MRAMWrite:
+    if not isinstance(condition, MRAMWrite):
+        raise TypeError(f"condition must be an MRAMWrite(current_a, width_s), got {type(condition).__name__}")
+    return condition

@@ -102,7 +102,8 @@ def _d2d_distributions():
 
 
 class WeakResetRRAM:
-    """Vectorized weak-RESET RRAM with pulse counter, RTN chain and 1/f history per device (module docstring)."""
+    """Vectorized weak-RESET RRAM with pulse counter, RTN chain and 1/f history per device (module docstring); a
+    :class:`~memristorch.devices.families.OneWayPulsedDevice`."""
 
     family = "weak-reset"
 
@@ -162,8 +163,12 @@ class WeakResetRRAM:
             w = w + self.params.pink_alpha * (state["pink_history"] @ self._filter)
         return w
 
+    def base_resistance(self, state: DeviceState) -> torch.Tensor:
+        """Each device's R0 (its drawn initial resistance), Ω."""
+        return state["r0"]
+
     def resistance(self, state: DeviceState) -> torch.Tensor:
-        return state["r0"] * torch.exp(self.log_resistance_ratio(state))
+        return self.base_resistance(state) * torch.exp(self.log_resistance_ratio(state))
 
     def apply_pulses(
         self, state: DeviceState, pulses: torch.Tensor, generator: torch.Generator | None = None

@@ -19,6 +19,7 @@ from .binary import (
 )
 from .calibrate import calibrate
 from .convert import ConversionEntry, convert, tiles
+from .device_binary import WeakResetBinaryConv2d, WeakResetBinaryLinear
 from .layers import MemConv1d, MemConv2d, MemConv3d, MemLinear
 from .over_time import OverTime, evaluate_over_time
 from .packed import PackedBNN
@@ -49,6 +50,8 @@ __all__ = [
     "TiledMemConv",
     "TiledMemLinear",
     "TernaryLinear",
+    "WeakResetBinaryConv2d",
+    "WeakResetBinaryLinear",
     "binarize",
     "calibrate",
     "clear_stored_weights",

@@ -14,7 +14,7 @@ from torch import nn
 
 from .._validation import check_int
 from ..backing import attach
-from ..devices.weak_reset import WeakResetRRAM
+from ..devices.families import OneWayPulsedDevice
 from ..tiles.weak_reset_pair import WeakResetPairArray
 
 
@@ -24,7 +24,7 @@ class WeakResetBinaryLayer(nn.Module):
     def __init__(
         self,
         shape: tuple[int, ...],
-        device: WeakResetRRAM,
+        device: OneWayPulsedDevice,
         generator: torch.Generator | None,
         max_pulses: int,
     ) -> None:
@@ -59,7 +59,7 @@ class WeakResetBinaryLinear(WeakResetBinaryLayer):
         self,
         in_features: int,
         out_features: int,
-        device: WeakResetRRAM,
+        device: OneWayPulsedDevice,
         generator: torch.Generator | None = None,
         max_pulses: int = 14,
     ) -> None:
@@ -85,7 +85,7 @@ class WeakResetBinaryConv2d(WeakResetBinaryLayer):
         in_channels: int,
         out_channels: int,
         kernel_size: int,
-        device: WeakResetRRAM,
+        device: OneWayPulsedDevice,
         generator: torch.Generator | None = None,
         max_pulses: int = 14,
         stride: int = 1,

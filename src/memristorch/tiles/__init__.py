@@ -14,6 +14,7 @@ from .periphery import PeripheryConfig, quantize_ste
 from .programming import ProgramReport, VerifyConfig, program_and_verify
 from .programming_error import ProgrammingError
 from .tile import AnalogTile
+from .weak_reset_pair import WeakResetPairArray
 
 __all__ = [
     "AnalogTile",
@@ -25,6 +26,7 @@ __all__ = [
     "RelaxationDrift",
     "TileConfig",
     "VerifyConfig",
+    "WeakResetPairArray",
     "WRITE_SCHEMES",
     "ZeroBiasRelaxation",
     "WeakResetRetention",

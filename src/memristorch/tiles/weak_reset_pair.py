@@ -16,7 +16,7 @@ import torch
 
 from .._rng import GeneratorOwner
 from .._validation import check_int
-from ..devices.weak_reset import WeakResetRRAM
+from ..devices.families import OneWayPulsedDevice, require
 from .drift import WeakResetRetention, parse_duration
 
 
@@ -28,11 +28,12 @@ class WeakResetPairArray(GeneratorOwner):
     def __init__(
         self,
         shape: tuple[int, ...],
-        device: WeakResetRRAM,
+        device: OneWayPulsedDevice,
         generator: torch.Generator | None = None,
         max_pulses: int = 14,
     ) -> None:
         super().__init__()
+        require(device, OneWayPulsedDevice, "device")
         check_int("max_pulses", max_pulses, 1)
         self.shape = tuple(shape)
         self.device = device
@@ -91,7 +92,8 @@ class WeakResetPairArray(GeneratorOwner):
         rng = torch.Generator().manual_seed(seed)
         rates = retention.sample((2, *self.shape), rng).to(self.write_cycles.device)  # the same on any device
         r = [
-            side["r0"] * torch.exp(retention.log_ratio_at(self.device.log_resistance_ratio(side), rate, t))
+            self.device.base_resistance(side)
+            * torch.exp(retention.log_ratio_at(self.device.log_resistance_ratio(side), rate, t))
             for side, rate in zip((self.bl, self.blb), rates, strict=True)
         ]
         return torch.where(r[0] - r[1] >= 0, 1.0, -1.0).to(torch.float32)
