@@ -9,6 +9,8 @@ import torch
 import memristorch as mt
 from memristorch.devices import PRESETS
 
+from .test_torch_devices import DEVICES, trap
+
 SHAPE = (2, 3, 4)
 
 
@@ -104,3 +106,27 @@ def test_bad_pulse_counts_raise_and_touch_neither_state_nor_random_stream(name, 
     with pytest.raises(ValueError, match=match):
         device.apply_pulses(state, pulses, rng)
     assert same(state, kept) and torch.equal(rng.get_state(), rng_state)
+
+
+@pytest.mark.parametrize("torch_device", DEVICES)
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_method_works_on_every_torch_device(name, torch_device):
+    """State drawn from a generator on the device stays there through pulses, energy, reads and writes; on the CPU the
+    default device is ``meta`` meanwhile, so a tensor made without a device would fail (see test_torch_devices)."""
+    device = mt.get_device(name)
+    with trap(torch_device):
+        generator = torch.Generator(device=torch_device).manual_seed(0)
+        state = device.init_state(SHAPE, generator)
+        pulses = torch.randint(-3, 4, SHAPE, generator=generator, device=torch_device)
+        new, energy = device.pulse_with_energy(state, pulses, generator)
+        outputs = {
+            "state": new,
+            "energy": energy,
+            "pulse_energy": device.pulse_energy_j(state, pulses),
+            "conductance": device.conductance(new),
+            "read": device.read(new, generator),
+            "written": device.set_conductance(new, device.conductance(state)),
+        }
+    flat = [t for value in outputs.values() for t in (value.values() if isinstance(value, dict) else [value])]
+    assert {t.device.type for t in flat} == {torch.device(torch_device).type}
+    assert bool(torch.isfinite(outputs["energy"]).all())

@@ -25,6 +25,8 @@ from memristorch.nn import WeakResetBinaryLinear
 from memristorch.optim import PulseAdam
 from memristorch.tiles import WeakResetPairArray
 
+from .test_torch_devices import DEVICES, trap
+
 SHAPE = (3, 4)
 
 
@@ -192,3 +194,16 @@ def test_sign_flips_of_any_memory_flip_at_its_rate(name):
 def test_sign_flips_of_a_non_memory_is_a_type_error():
     with pytest.raises(TypeError, match="memory must be a BitErrorMemory.*without bit_error_rate"):
         SignFlips.of(object(), STRONG_RRAM)
+
+
+@pytest.mark.parametrize("torch_device", DEVICES)
+@pytest.mark.parametrize("name", [n for n in sorted(ONE_WAY) if n.startswith("weak-reset")])
+def test_one_way_devices_work_on_every_torch_device(name, torch_device):
+    device = ONE_WAY[name]()
+    with trap(torch_device):
+        generator = torch.Generator(device=torch_device).manual_seed(0)
+        state = device.init_state(SHAPE, generator)
+        pulses = torch.randint(0, 4, SHAPE, generator=generator, device=torch_device)
+        new = device.apply_pulses(state, pulses, generator)
+        outputs = [*new.values(), device.resistance(new), device.log_resistance_ratio(new)]
+    assert {t.device.type for t in outputs} == {torch.device(torch_device).type}

@@ -1,9 +1,12 @@
+import dataclasses
 import math
+import pickle
 
 import numpy as np
 import pytest
 import torch
 
+from memristorch.devices import get_device
 from memristorch.devices.mss import MSSDevice, MSSParams, sine_waveform
 
 
@@ -311,3 +314,47 @@ def test_mss_package_is_split_by_job_into_small_modules():
         "device.py",
     } <= set(sizes)
     assert max(sizes.values()) <= 250, sizes
+
+
+# -- parameters: physics, board and numerics apart, built and read by flat names --------------------------------------
+OLD_FLAT_ORDER = (
+    "r_on_ohm r_off_ohm v_on_v v_off_v tau_s temperature_k phi sfa_a sfb_per_v sra_a srb_per_v x_init n_switches "
+    "d2d_std read_noise_rel set_voltage_v reset_voltage_v pulse_width_s pulse_gap_s read_voltage_v "
+    "series_resistance_ohm series_substeps series_step_rate dtype"
+).split()
+
+
+def test_mss_params_group_physics_board_and_numerics_and_keep_their_flat_names():
+    from memristorch.devices import MSSBoard, MSSNumerics, MSSPhysics
+
+    flat = MSSParams(r_on_ohm=600.0, series_resistance_ohm=1e3, series_substeps=8)
+    grouped = MSSParams(
+        physics=MSSPhysics(r_on_ohm=600.0), board=MSSBoard(series_resistance_ohm=1e3), numerics=MSSNumerics(8)
+    )
+    assert flat == grouped and hash(flat) == hash(grouped)
+    assert flat.r_on_ohm == flat.physics.r_on_ohm == 600.0 and flat.board.series_resistance_ohm == 1e3
+    assert list(flat.to_dict()) == OLD_FLAT_ORDER  # saved presets and config fingerprints keep their keys
+    assert MSSParams(**flat.to_dict()) == flat
+    changed = dataclasses.replace(flat, phi=0.8, pulse_width_s=2e-3)
+    assert (changed.phi, changed.pulse_width_s, changed.r_on_ohm) == (0.8, 2e-3, 600.0)
+    assert pickle.loads(pickle.dumps(changed)) == changed
+    # the physics group cannot see the board or the numerics
+    assert not hasattr(flat.physics, "pulse_width_s") and not hasattr(flat.physics, "series_substeps")
+    assert get_device("knowm-cr", pulse_gap_s=1e-3).params.board.pulse_gap_s == 1e-3
+
+
+def test_mss_params_refuse_unknown_names_wrong_groups_and_bad_values_by_name():
+    from memristorch.devices import MSSBoard
+
+    with pytest.raises(TypeError, match="no field 'pulse_widht_s'"):
+        MSSParams(pulse_widht_s=1e-3)
+    with pytest.raises(TypeError, match="physics must be an MSSPhysics"):
+        MSSParams(physics=MSSBoard())
+    with pytest.raises(ValueError, match="reset_voltage_v"):
+        MSSParams(reset_voltage_v=1.0)
+    with pytest.raises(ValueError, match="series_substeps"):
+        MSSParams(series_substeps=0)
+    with pytest.raises(ValueError, match="no field 'foo'"):
+        get_device("knowm-cr", foo=1.0)
+    with pytest.raises(AttributeError, match="no attribute 'foo'"):
+        MSSParams().foo  # noqa: B018

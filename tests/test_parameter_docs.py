@@ -17,7 +17,10 @@ from memristorch.cells.bit_errors import SignFlips, TernaryReadErrors
 from memristorch.cells.pvt import SenseAmpPVT
 from memristorch.devices import (
     BinaryRRAMParams,
+    MSSBoard,
+    MSSNumerics,
     MSSParams,
+    MSSPhysics,
     ProgrammingCondition,
     PulsedDeviceParams,
     STMRAMParams,
@@ -34,8 +37,17 @@ from memristorch.tiles import (
 )
 from memristorch.tiles.drift import WeakResetRetention, ZeroBiasRelaxation
 
-DEVICE_PARAMETERS = [MSSParams, PulsedDeviceParams, WeakResetParams, BinaryRRAMParams, STMRAMParams]
+DEVICE_PARAMETERS = [
+    MSSPhysics,
+    MSSBoard,
+    MSSNumerics,
+    PulsedDeviceParams,
+    WeakResetParams,
+    BinaryRRAMParams,
+    STMRAMParams,
+]
 SETTINGS = [
+    MSSParams,
     ProgrammingCondition,
     PulseScheme,
     TileConfig,

@@ -4,7 +4,7 @@ from .base import DeviceModel, DeviceState
 from .binary_rram import BinaryRRAM, BinaryRRAMParams, ProgrammingCondition
 from .families import BitErrorMemory, OneWayPulsedDevice
 from .mram import STMRAM, MRAMWrite, STMRAMParams
-from .mss import MSSDevice, MSSParams
+from .mss import MSSBoard, MSSDevice, MSSNumerics, MSSParams, MSSPhysics
 from .presets import PRESETS, Preset, get_device
 from .pulsed import PulsedDevice, PulsedDeviceParams
 
@@ -20,7 +20,10 @@ __all__ = [
     "DeviceModel",
     "DeviceState",
     "MSSDevice",
+    "MSSBoard",
+    "MSSNumerics",
     "MSSParams",
+    "MSSPhysics",
     "PRESETS",
     "Preset",
     "PulsedDevice",

@@ -27,9 +27,18 @@ DeviceState = dict[str, torch.Tensor]
 RENAMED_FIELDS = {"read_noise_std": "read_noise_rel"}
 
 
+def field_names(params_class) -> tuple[str, ...]:
+    """The flat names ``params_class`` is built from: its dataclass fields, or the ``FLAT_FIELDS`` a class that
+    groups its fields declares (``MSSParams``: physics, board and numerics)."""
+    declared = vars(params_class).get("FLAT_FIELDS")
+    return (
+        tuple(declared) if declared is not None else tuple(f.name for f in dataclasses.fields(params_class))
+    )
+
+
 def renamed_fields(params_class, overrides: dict) -> dict:
     """``overrides`` with deprecated field names of ``params_class`` mapped to their new names (with a warning)."""
-    known = {f.name for f in dataclasses.fields(params_class)}
+    known = set(field_names(params_class))
     out = dict(overrides)
     for old, new in RENAMED_FIELDS.items():
         if old in out and new in known:
@@ -52,7 +61,7 @@ def resolve_params(params_class, params, overrides: dict):
     """
     if dataclasses.is_dataclass(params_class):
         overrides = renamed_fields(params_class, overrides)
-        known = {f.name for f in dataclasses.fields(params_class)}
+        known = set(field_names(params_class))
         unknown = sorted(set(overrides) - known)
         if unknown:
             raise ValueError(

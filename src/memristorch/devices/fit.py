@@ -16,14 +16,14 @@ perturbed parameter set is one more "device" of the batch. The fit error is the 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 import yaml
 
-from .base import renamed_fields
+from .base import field_names, renamed_fields
 from .binary_rram import BinaryRRAM, BinaryRRAMParams
 from .mram import STMRAM, STMRAMParams
 from .mss import MSSDevice, MSSParams
@@ -209,7 +209,7 @@ def load_preset_file(path: str | Path):
         )
     device_class, params_class = FAMILIES[document["family"]]
     document["params"] = renamed_fields(params_class, document["params"])  # files written before a rename
-    known = {f.name for f in fields(params_class)}
+    known = set(field_names(params_class))
     unknown = sorted(set(document["params"]) - known)
     if unknown:
         raise ValueError(

@@ -19,14 +19,14 @@ predictor–corrector sub-step. D2D: each device draws its own ``R_on``, ``R_off
 from log-normal spreads at creation. State is float64 by default (``dtype="float32"`` halves memory and time for
 large arrays, at ~1e-7 relative precision of the state).
 
-The package is split by job: :mod:`.params` (the parameters), :mod:`.physics` (conductance, rates, relaxation,
+The package is split by job: :mod:`.params` (the parameters: physics, board and numerics apart), :mod:`.physics` (conductance, rates, relaxation,
 current), :mod:`.pulse_train` (closed-form pulse trains and their energy), :mod:`.series` (the series-resistor
 solver), :mod:`.waveform` (arbitrary waveforms), :mod:`.drives` (the drive chosen once per device) and
 :mod:`.device` (:class:`MSSDevice`, the device contract over them).
 """
 
 from .device import MSSDevice
-from .params import BOLTZMANN_J_PER_K, ELEMENTARY_CHARGE_C, MSSParams
+from .params import BOLTZMANN_J_PER_K, ELEMENTARY_CHARGE_C, MSSBoard, MSSNumerics, MSSParams, MSSPhysics
 from .series import SeriesPath
 from .waveform import WaveformResult, sine_waveform
 
@@ -34,7 +34,10 @@ __all__ = [
     "BOLTZMANN_J_PER_K",
     "ELEMENTARY_CHARGE_C",
     "MSSDevice",
+    "MSSBoard",
+    "MSSNumerics",
     "MSSParams",
+    "MSSPhysics",
     "SeriesPath",
     "WaveformResult",
     "sine_waveform",

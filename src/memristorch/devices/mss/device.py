@@ -45,20 +45,22 @@ class MSSDevice(DeviceModel):
     # nominal figures ----------------------------------------------------------------------------------------------
     @property
     def g_min_s(self) -> float:
-        return 1.0 / self.params.r_off_ohm
+        return 1.0 / self.params.physics.r_off_ohm
 
     @property
     def g_max_s(self) -> float:
-        return 1.0 / self.params.r_on_ohm
+        return 1.0 / self.params.physics.r_on_ohm
 
     @property
     def nominal_step_s(self) -> float:
         """Mean-field change of one SET pulse of the nominal device from the low bound (a planning figure: no
         switching noise and no device-to-device draw, so it is the same in every process and draws no random
         number)."""
-        p = self.params
+        p = self.params.physics
         device = (
-            self if p.n_switches is None and p.d2d_std == 0.0 else MSSDevice(p, n_switches=None, d2d_std=0.0)
+            self
+            if p.n_switches is None and p.d2d_std == 0.0
+            else MSSDevice(self.params, n_switches=None, d2d_std=0.0)
         )
         with torch.device("cpu"):  # a host figure, whatever device the tiles are on
             state = device.init_state((1,))
@@ -68,26 +70,24 @@ class MSSDevice(DeviceModel):
 
     @property
     def pulse_period_s(self) -> float:
-        return self.params.pulse_width_s + self.params.pulse_gap_s
+        return self.params.board.pulse_width_s + self.params.board.pulse_gap_s
 
     @property
     def pulse_scheme(self) -> PulseScheme:
-        p = (
-            self.params
-        )  # MSSParams keeps a signed reset voltage (the drive's polarity); the scheme its magnitude
+        p = self.params.board  # a signed reset voltage (the drive's polarity); the scheme takes its magnitude
         return PulseScheme(
             p.set_voltage_v, -p.reset_voltage_v, p.pulse_width_s, self.pulse_period_s, p.read_voltage_v
         )
 
     @property
     def read_noise_std_s(self) -> float:
-        return self.params.read_noise_rel * self.g_max_s
+        return self.params.physics.read_noise_rel * self.g_max_s
 
     # state --------------------------------------------------------------------------------------------------------
     def init_state(self, shape: tuple[int, ...], generator: torch.Generator | None = None) -> DeviceState:
-        p = self.params
+        p = self.params.physics
         shape = tuple(shape)
-        dtype = getattr(torch, p.dtype)
+        dtype = getattr(torch, self.params.numerics.dtype)
         on = generator_device(generator)
         state = {"x": torch.full(shape, p.x_init, dtype=dtype, device=on)}
         for name in FIELDS_WITH_D2D:
@@ -113,7 +113,7 @@ class MSSDevice(DeviceModel):
     def current(self, state: DeviceState, voltage_v: torch.Tensor | float) -> torch.Tensor:
         """Instantaneous device current (A) at ``voltage_v`` (broadcast against the devices)."""
         v = torch.as_tensor(voltage_v, dtype=state["x"].dtype, device=state["x"].device)
-        return current_and_slope(self.params, v, self.conductance(state))[0]
+        return current_and_slope(self.params.physics, v, self.conductance(state))[0]
 
     # drive --------------------------------------------------------------------------------------------------------
     def apply_waveform(

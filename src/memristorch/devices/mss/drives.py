@@ -27,11 +27,12 @@ class ClosedFormDrive:
         return pulse_train(self.params, state, pulses, amplitude_v, width_s).x_final.clamp(0.0, 1.0)
 
     def energy(self, state, pulses, amplitude_v=None, width_s=None) -> torch.Tensor:
-        return train_energy(self.params, state, pulse_train(self.params, state, pulses, amplitude_v, width_s))
+        train = pulse_train(self.params, state, pulses, amplitude_v, width_s)
+        return train_energy(self.params.physics, state, train)
 
     def pulses_with_energy(self, state, pulses, generator, amplitude_v=None, width_s=None):
         train = pulse_train(self.params, state, pulses, amplitude_v, width_s)  # one integration for both
-        return train.x_final.clamp(0.0, 1.0), train_energy(self.params, state, train)
+        return train.x_final.clamp(0.0, 1.0), train_energy(self.params.physics, state, train)
 
     def hold(self, state: DeviceState, voltage_v: float, duration_s: float):
         """A bias of ``voltage_v`` for ``duration_s``: one pulse of that width and amplitude, no gap (mean field)."""
@@ -40,16 +41,16 @@ class ClosedFormDrive:
         train = pulse_train(
             self.params, state, ones * (1.0 if voltage_v >= 0 else -1.0), amplitude, duration_s, 0.0
         )
-        return train.x_final.clamp(0.0, 1.0), train_energy(self.params, state, train)
+        return train.x_final.clamp(0.0, 1.0), train_energy(self.params.physics, state, train)
 
     def waveform(self, state, steps, voltages_v, record, generator) -> WaveformResult:
         if voltages_v.dim() > 1:
             return self._march_general(state, steps, voltages_v, record, generator)
-        return march_shared(self.params, state, steps, voltages_v.tolist(), record)
+        return march_shared(self.params.physics, state, steps, voltages_v.tolist(), record)
 
     def _march_general(self, state, steps, voltages_v, record, generator) -> WaveformResult:
         """Per-device waveforms and/or stochastic switching: the straightforward loop over time steps."""
-        p = self.params
+        p = self.params.physics
 
         def current_of(x, v):
             v = torch.as_tensor(v, dtype=x.dtype, device=x.device)
@@ -72,14 +73,14 @@ class StochasticDrive(ClosedFormDrive):
     ends at a bound of the window, where the binomial noise vanishes."""
 
     def pulses(self, state, pulses, generator, amplitude_v=None, width_s=None) -> torch.Tensor:
-        p = self.params
+        physics, board = self.params.physics, self.params.board
         remaining = pulses.abs().to(torch.int64)
-        voltage = pulse_voltage(p, pulses, amplitude_v, state["x"].dtype)
-        width = p.pulse_width_s if width_s is None else width_s
+        voltage = pulse_voltage(board, pulses, amplitude_v, state["x"].dtype)
+        width = board.pulse_width_s if width_s is None else width_s
         for _ in range(int(remaining.max()) if remaining.numel() else 0):
             active = remaining > 0
-            pulsed = relax(p, state, voltage, width, generator)
-            rested = relax(p, {**state, "x": pulsed}, 0.0, p.pulse_gap_s, generator)
+            pulsed = relax(physics, state, voltage, width, generator)
+            rested = relax(physics, {**state, "x": pulsed}, 0.0, board.pulse_gap_s, generator)
             state = {**state, "x": torch.where(active, rested, state["x"])}
             remaining = remaining - active.to(remaining.dtype)
         return state["x"]
@@ -128,8 +129,8 @@ class SeriesDrive:
 
 def drive_for(params: MSSParams) -> ClosedFormDrive | StochasticDrive | SeriesDrive:
     """The drive of a device with these parameters (a series resistor takes precedence, then switching noise)."""
-    if params.series_resistance_ohm > 0:
+    if params.board.series_resistance_ohm > 0:
         return SeriesDrive(params)
-    if params.n_switches is not None:
+    if params.physics.n_switches is not None:
         return StochasticDrive(params)
     return ClosedFormDrive(params)

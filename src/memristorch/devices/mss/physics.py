@@ -12,7 +12,7 @@ import math
 import torch
 
 from ..base import DeviceState
-from .params import MSSParams
+from .params import MSSBoard, MSSPhysics
 
 
 def conductance(state: DeviceState, x: torch.Tensor | None = None) -> torch.Tensor:
@@ -60,15 +60,15 @@ def relaxed(
 
 
 def relax(
-    params: MSSParams, state: DeviceState, voltage_v, duration_s, generator: torch.Generator | None
+    physics: MSSPhysics, state: DeviceState, voltage_v, duration_s, generator: torch.Generator | None
 ) -> torch.Tensor:
     """The state's ``x`` after ``duration_s`` at constant ``voltage_v`` (binomial noise if the model has switches)."""
-    a, b = switching_rates(state, voltage_v, params.thermal_voltage_v)
-    return relaxed(state["x"], a, b, duration_s, params.n_switches, generator)
+    a, b = switching_rates(state, voltage_v, physics.thermal_voltage_v)
+    return relaxed(state["x"], a, b, duration_s, physics.n_switches, generator)
 
 
 def current_and_slope(
-    p: MSSParams, v_device: torch.Tensor, g: torch.Tensor
+    p: MSSPhysics, v_device: torch.Tensor, g: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Device current ``φ V G + (1 − φ)(s_fa e^{s_fb V} − s_ra e^{−s_rb V})`` and its slope ``dI/dV``."""
     if p.phi == 1.0:
@@ -80,7 +80,7 @@ def current_and_slope(
     return current, slope
 
 
-def current_at_scalar_voltage(p: MSSParams, g: torch.Tensor, volt: float) -> torch.Tensor:
+def current_at_scalar_voltage(p: MSSPhysics, g: torch.Tensor, volt: float) -> torch.Tensor:
     """Device current at one voltage shared by every device (the diode term is then a scalar)."""
     if p.phi == 1.0:
         return g * volt
@@ -89,9 +89,9 @@ def current_at_scalar_voltage(p: MSSParams, g: torch.Tensor, volt: float) -> tor
 
 
 def pulse_voltage(
-    p: MSSParams, pulses: torch.Tensor, amplitude_v: torch.Tensor | None, dtype
+    board: MSSBoard, pulses: torch.Tensor, amplitude_v: torch.Tensor | None, dtype
 ) -> torch.Tensor:
     """Drive voltage of each device's pulses: V_set for n > 0, V_reset (signed) for n < 0, or ``sign(n)·|amplitude|``."""
     if amplitude_v is None:
-        return torch.where(pulses > 0, p.set_voltage_v, p.reset_voltage_v).to(dtype)
+        return torch.where(pulses > 0, board.set_voltage_v, board.reset_voltage_v).to(dtype)
     return torch.sign(pulses).to(dtype) * amplitude_v.abs().to(dtype)

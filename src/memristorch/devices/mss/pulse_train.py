@@ -13,7 +13,7 @@ from typing import NamedTuple
 import torch
 
 from ..base import DeviceState
-from .params import MSSParams
+from .params import MSSParams, MSSPhysics
 from .physics import pulse_voltage, switching_rates
 
 
@@ -39,12 +39,12 @@ def pulse_train(
     gap_s: float | None = None,
 ) -> PulseTrain:
     """``|n|`` periods (pulse at V_set or V_reset, or ``±amplitude``, then the gap at 0 V) for every device."""
-    width_s = p.pulse_width_s if width_s is None else width_s
-    gap_s = p.pulse_gap_s if gap_s is None else gap_s
-    vt = p.thermal_voltage_v
+    width_s = p.board.pulse_width_s if width_s is None else width_s
+    gap_s = p.board.pulse_gap_s if gap_s is None else gap_s
+    vt = p.physics.thermal_voltage_v
     x0 = state["x"]
     n = pulses.abs().to(x0.dtype)
-    voltage = pulse_voltage(p, pulses, amplitude_v, x0.dtype)
+    voltage = pulse_voltage(p.board, pulses, amplitude_v, x0.dtype)
     a, b = switching_rates(state, voltage, vt)
     k_pulse = a + b
     x_pulse = a / k_pulse
@@ -66,7 +66,7 @@ def pulse_train(
     return PulseTrain(x_n, sum_starts, n, voltage, k_pulse, x_pulse, rise_pulse, width_s)
 
 
-def train_energy(p: MSSParams, state: DeviceState, train: PulseTrain) -> torch.Tensor:
+def train_energy(p: MSSPhysics, state: DeviceState, train: PulseTrain) -> torch.Tensor:
     """``Σ ∫ V I dt`` over the pulses of ``train`` (the gaps at 0 V dissipate nothing), J per device."""
     n, width_s = train.count, train.width_s
     # ∫ over one pulse of x(t) dt = x∞ w + (x_j − x∞)(1 − e^{−k w}) / k, summed over the pulses

@@ -29,9 +29,9 @@ class SeriesPath:
     """
 
     def __init__(self, params: MSSParams, state: DeviceState, noisy: bool = True) -> None:
-        self.state, self.params = state, params
-        self.r_s = params.series_resistance_ohm
-        self.n_switches = params.n_switches if noisy else None
+        self.state, self.physics = state, params.physics
+        self.r_s = params.board.series_resistance_ohm
+        self.n_switches = params.physics.n_switches if noisy else None
         self.g_off = 1.0 / state["r_off_ohm"]
         self.g_span = 1.0 / state["r_on_ohm"] - self.g_off
 
@@ -39,12 +39,12 @@ class SeriesPath:
         """Voltage across devices of conductance ``g``: ``V_d + R_s I(V_d) = V_s``. Closed form for the plain MSS;
         with the diode path (φ < 1) Newton's method from the memristive-path divider, which converges because the
         left side rises with slope ≥ 1."""
-        phi = self.params.phi
+        phi = self.physics.phi
         if phi == 1.0:
             return v_source / (1.0 + self.r_s * g)
         v = v_source / (1.0 + self.r_s * phi * g)
         for _ in range(_DIVIDER_NEWTON_STEPS):
-            current, slope = current_and_slope(self.params, v, g)
+            current, slope = current_and_slope(self.physics, v, g)
             v = v - (v + self.r_s * current - v_source) / (1.0 + self.r_s * slope)
         return v
 
@@ -52,7 +52,7 @@ class SeriesPath:
         return self._divider(torch.addcmul(self.g_off, self.g_span, x), v_source)
 
     def _rates(self, v_device: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return switching_rates(self.state, v_device, self.params.thermal_voltage_v)
+        return switching_rates(self.state, v_device, self.physics.thermal_voltage_v)
 
     def relax(self, x, v_device, duration_s, generator, noisy: bool = True) -> torch.Tensor:
         a, b = self._rates(v_device)
@@ -80,9 +80,9 @@ class SeriesPath:
 
     def source_current(self, x: torch.Tensor, v_source) -> torch.Tensor:
         g = torch.addcmul(self.g_off, self.g_span, x)
-        if self.params.phi == 1.0:
+        if self.physics.phi == 1.0:
             return v_source * g / (1.0 + self.r_s * g)
-        return current_and_slope(self.params, self._divider(g, v_source), g)[0]
+        return current_and_slope(self.physics, self._divider(g, v_source), g)[0]
 
 
 def series_pulses(
@@ -99,15 +99,16 @@ def series_pulses(
 
     Sub-steps per pulse: at most ``series_step_rate`` of the fastest device's τ, at most ``series_substeps``. With
     ``n_switches`` (and ``noisy``) every sub-step and gap carries binomial switching noise from ``generator``."""
-    width_s = p.pulse_width_s if width_s is None else width_s
-    gap_s = p.pulse_gap_s if gap_s is None else gap_s
+    width_s = p.board.pulse_width_s if width_s is None else width_s
+    gap_s = p.board.pulse_gap_s if gap_s is None else gap_s
     x = state["x"]
-    v_source = pulse_voltage(p, pulses, amplitude_v, x.dtype)
+    v_source = pulse_voltage(p.board, pulses, amplitude_v, x.dtype)
     remaining = pulses.abs()
     energy = torch.zeros_like(x)
     longest = float(torch.as_tensor(width_s).max()) if torch.is_tensor(width_s) else width_s
-    fastest = float(state["tau_s"].min()) if state["tau_s"].numel() else p.tau_s
-    substeps = min(p.series_substeps, max(1, math.ceil(longest / fastest / p.series_step_rate)))
+    fastest = float(state["tau_s"].min()) if state["tau_s"].numel() else p.physics.tau_s
+    numerics = p.numerics
+    substeps = min(numerics.series_substeps, max(1, math.ceil(longest / fastest / numerics.series_step_rate)))
     dt = width_s / substeps
     path = SeriesPath(p, state, noisy)
     for _ in range(int(remaining.max()) if remaining.numel() else 0):

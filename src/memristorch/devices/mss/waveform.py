@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from ..base import DeviceState
-from .params import MSSParams
+from .params import MSSPhysics
 from .physics import current_at_scalar_voltage
 
 
@@ -77,7 +77,7 @@ def march(
     return WaveformResult(state, energy)
 
 
-def march_shared(p: MSSParams, state: DeviceState, steps: torch.Tensor, volts: list[float], record: bool):
+def march_shared(p: MSSPhysics, state: DeviceState, steps: torch.Tensor, volts: list[float], record: bool):
     """Fast path: one waveform for all devices, mean dynamics; per-device constants hoisted out of the loop.
 
     The logistic rates factor into a per-device constant and a per-step scalar:
