@@ -43,6 +43,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_mss.py
 	$(PY) benchmarks/bench_bnn.py
 	$(PY) benchmarks/bench_ir_drop.py
+	$(PY) benchmarks/bench_gaussian.py
 	$(PY) benchmarks/bench_cases.py --json runs/bench-cases.json
 
 # Slow (hours on 2 cores): every study's default configuration, each in its own run folder (an interrupted

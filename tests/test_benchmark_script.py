@@ -65,3 +65,10 @@ def test_case_benchmark_prints_each_ratio_and_writes_json(tmp_path):
     assert re.search(r"bnn-packed-1\s+\d+\.\d+x\s+\d+\.\d+–\d+\.\d+\s+—\s+0\.1", out), out
     assert [r["case"] for r in results] == ["mlp-infer-noise", "cnn-insitu", "bnn-packed-1"]
     assert results[1]["repeats"] == 2 and results[2]["state_bytes_per_weight"] == 1 / 8
+
+
+def test_gaussian_benchmark_script_prints_both_comparisons():
+    out = run_benchmark("bench_gaussian.py", "--repeats", "2", "--steps", "8", "--shape", "64", "100")
+    assert re.search(r"ziggurat \(standard_normal\)\s+\d+\.\d+ µs\s+/ torch.randn: \d+\.\d+x", out), out
+    for name in ("read noise off", "read noise on"):
+        assert re.search(name + r"\s+\d+\.\d+ µs\s+/ float: \d+\.\d+x", out), out
