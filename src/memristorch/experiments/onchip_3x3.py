@@ -14,17 +14,17 @@ sweeps, and ``retraining`` (chip-in-the-loop retraining after conductance errors
 
 Tasks (``task``; the study's image set is not public, both are assumed): X against + (default; linearly separable,
 so one neuron would do and the training-noise sweep plateaus at the task's Bayes limit) or vertical against
-horizontal bars (``pixels="bipolar"``; needs the hidden layer, and there too much training noise costs accuracy). ``configs/onchip-3x3-bars.yaml`` holds
-the bars set-up.
+horizontal bars (``pixels="bipolar"``; needs the hidden layer, and there too much training noise costs accuracy).
+``configs/onchip-3x3-bars.yaml`` holds the bars set-up.
 
-Calibration (the study's Cr figures, 2.4 s and 18.9 mJ, can only be met by calibration: the
-W/Cr/C parameters are not published). The presets are placeholders,
-so two stated knobs are fitted on one material and mode (default Cr without reset) and then applied to every
-material: a **time scale** ``s`` multiplying the device's τ, pulse width, pulse gap and the read time together (the
-state trajectory in units of τ, hence every pulse count, is unchanged; times and device energies scale by ``s``),
-and a **system power** ``P`` drawn by the rest of the programming set-up (microcontroller, converters, switch
-matrix) for the whole programming time. ``s = t_target / t_raw`` and ``P = (E_target − s E_raw) / t_target``,
-closed form. W and C are then predictions of the same board with their own placeholder presets.
+Calibration (the study's Cr figures, 2.4 s and 18.9 mJ, can only be met by calibration: the W/Cr/C parameters are
+not published). The presets are placeholders, so two stated knobs are fitted on one material and mode (default Cr
+without reset) and then applied to every material: a **time scale** ``s`` multiplying the device's τ, pulse width,
+pulse gap and the read time together (the state trajectory in units of τ, hence every pulse count, is unchanged;
+times and device energies scale by ``s``), and a **system power** ``P`` drawn by the rest of the programming set-up
+(microcontroller, converters, switch matrix) for the whole programming time. ``s = t_target / t_raw`` and
+``P = (E_target − s E_raw) / t_target``, closed form. W and C are then predictions of the same board with their own
+placeholder presets.
 """
 
 from __future__ import annotations
@@ -279,7 +279,8 @@ class _Study:
         return self._trained[key]
 
     def chip(self, material: str, train_noise: float, seed: int, reset: bool, error: float):
-        """The network trained with ``train_noise`` programmed into ``material``, settled by conductance error ``error``.
+        """The network trained with ``train_noise`` programmed into ``material``, its devices settled by the
+        conductance error ``error``.
 
         Programming is cached per (material, training noise, seed, reset, time scale): sweeps over the conductance
         error or the input noise reuse one programmed chip and draw only how its devices settle.
