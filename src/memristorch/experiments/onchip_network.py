@@ -30,6 +30,7 @@ from torch import nn
 from ..cells import Cell, make_cell
 from ..data.patterns import PatternTask, pattern_samples
 from ..devices.base import DeviceModel
+from ..ledger import summarize
 from ..nn import MemLinear, ModelProgramReport
 from ..runner.seeds import derive_seed, stream
 from ..tiles import ProgrammingError, ProgramReport, TileConfig, VerifyConfig
@@ -207,12 +208,8 @@ class Chip(nn.Module):
 
     def cost(self) -> dict[str, float]:
         """Pulses, time and energy booked in the tiles' ledgers so far."""
-        ledgers = [layer.tile.ledger for layer in self.layers]
-        return {
-            "pulses": int(sum(int(ledger.write_cycles.sum()) for ledger in ledgers)),
-            "time_s": float(sum(float(ledger.time_s) for ledger in ledgers)),
-            "energy_j": float(sum(float(ledger.energy_j) for ledger in ledgers)),
-        }
+        totals = summarize(self)
+        return {key: totals[key] for key in ("pulses", "time_s", "energy_j")}
 
 
 def program_chip(

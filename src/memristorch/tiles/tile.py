@@ -183,9 +183,7 @@ class AnalogTile(GeneratorOwner):
         check_finite_tensor("weight", weight)
         target = self.cell.target_conductances(weight.detach().to(self.torch_device, torch.float32))
         state = self.state
-        new = self.device_model.set_conductance(state, target)
-        for name, value in state.items():
-            value.copy_(new[name])
+        self._write_state(self.device_model.set_conductance(state, target))
         self._set_read_time(0.0)  # freshly written: read at programming time
         return self.effective_weight()
 
@@ -210,8 +208,7 @@ class AnalogTile(GeneratorOwner):
         first = state[next(iter(state))]
         target = self.cell.target_conductances(weight.detach().to(first.device, first.dtype))
         new, report = program_and_verify(self.device_model, state, target, config, self.generator)
-        for name, value in state.items():
-            value.copy_(new[name])
+        self._write_state(new)
         self._set_read_time(0.0)
         index = torch.arange(report.pulses.numel(), device=report.pulses.device)
         self.ledger.record(index, report.pulses.reshape(-1), report.energy_j.sum(), report.time_s.sum())
@@ -233,9 +230,12 @@ class AnalogTile(GeneratorOwner):
         new = self.programming_error.settle(
             self.device_model, state, self.programming_error_persistent, self.generator, error
         )
-        if new is state:
-            return
-        for name, value in state.items():
+        if new is not state:
+            self._write_state(new)
+
+    def _write_state(self, new: dict[str, torch.Tensor]) -> None:
+        """Copy a whole new device state into the buffers (a state the device model returned for every device)."""
+        for name, value in self.state.items():
             value.copy_(new[name])
         self._ir_weight = None
 

@@ -17,20 +17,12 @@ import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..._validation import check_range, warn_if_absolute
+from ..._validation import check_int, check_range, warn_if_absolute
 
 BOLTZMANN_J_PER_K = 1.380649e-23
 ELEMENTARY_CHARGE_C = 1.602176634e-19
 #: the per-device fields drawn for device-to-device spread
 FIELDS_WITH_D2D = ("r_on_ohm", "r_off_ohm", "v_on_v", "v_off_v", "tau_s")
-
-
-def _check_count(name: str, value, allow_none: bool) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        allowed = "None or an integer >= 1" if allow_none else "an integer >= 1"
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -89,7 +81,8 @@ class MSSPhysics:
         for name in ("sfa_a", "sfb_per_v", "sra_a", "srb_per_v"):
             check_range(name, getattr(self, name), 0.0)
         check_range("x_init", self.x_init, 0.0, 1.0)
-        _check_count("n_switches", self.n_switches, allow_none=True)
+        if self.n_switches is not None:
+            check_int("n_switches", self.n_switches, 1)
         check_range("d2d_std", self.d2d_std, 0.0, 1.0)
         check_range("read_noise_rel", self.read_noise_rel, 0.0, 1.0)
         warn_if_absolute("read_noise_rel", self.read_noise_rel, "g_max")
@@ -146,7 +139,7 @@ class MSSNumerics:
     ~1e-7 relative precision of the state)."""
 
     def __post_init__(self) -> None:
-        _check_count("series_substeps", self.series_substeps, allow_none=False)
+        check_int("series_substeps", self.series_substeps, 1)
         check_range("series_step_rate", self.series_step_rate, 0.0, low_inclusive=False)
         if self.dtype not in ("float64", "float32"):
             raise ValueError(f"dtype must be 'float64' or 'float32', got {self.dtype!r}")
