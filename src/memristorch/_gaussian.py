@@ -22,15 +22,12 @@ import math
 import numpy as np
 import torch
 
+from ._compiled import AVAILABLE
+from ._compiled import threads as compiled_threads
 from ._rng import generator_device
 
-try:
-    import numba
+if AVAILABLE:
     from numba import njit, prange
-
-    AVAILABLE = True
-except ImportError:  # pragma: no cover - numba is a declared dependency; torch.randn stays as the fallback
-    AVAILABLE = False
 
 #: values drawn per block, each block from its own stream (the unit of parallel work)
 BLOCK = 4096
@@ -138,14 +135,9 @@ def standard_normal(
         return torch.randn(shape, generator=generator, dtype=dtype, device=on)
     key = int(torch.randint(0, 2**63 - 1, (1,), generator=generator, device=on))
     out = np.empty(math.prod(shape), dtype=np.float32 if dtype == torch.float32 else np.float64)
-    threads = max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
-    if threads == 1 or out.size <= _SERIAL_UP_TO:  # too few values to pay for starting the threads
-        _fill_serial(out, key, _K, _W, _F)
-    else:
-        previous = numba.get_num_threads()
-        numba.set_num_threads(threads)
-        try:
+    with compiled_threads() as threads:
+        if threads == 1 or out.size <= _SERIAL_UP_TO:  # too few values to pay for starting the threads
+            _fill_serial(out, key, _K, _W, _F)
+        else:
             _fill(out, key, _K, _W, _F)
-        finally:
-            numba.set_num_threads(previous)
     return torch.from_numpy(out).reshape(shape)

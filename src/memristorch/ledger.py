@@ -32,11 +32,15 @@ class Ledger(nn.Module):
 
     def record(self, flat_index: torch.Tensor, pulses: torch.Tensor, energy_j: torch.Tensor, time_s) -> None:
         """Add one update: signed ``pulses`` landed on flat device indices ``flat_index``."""
-        cycles = pulses.to(torch.int64).abs_()
+        self.record_update(energy_j, time_s)
+        self.write_cycles.view(-1).index_add_(0, flat_index, pulses.to(torch.int64).abs_())
+
+    def record_update(self, energy_j, time_s) -> None:
+        """Add one update's energy and time, its write cycles already added to ``write_cycles`` by the caller
+        (a device model's :meth:`~memristorch.devices.base.DeviceModel.pulse_at` does it as it applies them)."""
         self.updates.add_(1)
         self.energy_j.add_(energy_j)
         self.time_s.add_(time_s)
-        self.write_cycles.view(-1).index_add_(0, flat_index, cycles)
 
     def record_reads(self, mvms: int, array_energy_j, converter_energy_j: float, time_s: float) -> None:
         """Add ``mvms`` matrix-vector products: array read energy, DAC + ADC energy and their latency."""

@@ -22,15 +22,39 @@ combinations are tied (``r_ij ⊕ r_il ⊕ r_kj ⊕ r_kl = 0``). ``dither="indep
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import nullcontext
+from typing import NamedTuple
 
+import numpy as np
 import torch
 
+from .._compiled import threads as compiled_threads
 from .._validation import MAX_PULSES_PER_CALL, check_choice, check_int, check_range
 from ..devices.base import DeviceModel
+from . import _plan_kernel
 
 ROUNDINGS = ("nearest", "stochastic")
 DITHERS = ("rank1", "independent")
 _DITHER_LEVELS = 1 << 24
+_NO_DITHER = np.zeros(1, np.int32)
+
+
+class SparsePlan(NamedTuple):
+    """The pulses of one update, on the pulsed weights only.
+
+    ``weight_index`` (int64, ascending) and ``counts`` (float32) are the pulsed weights and their signed counts;
+    ``device_index`` and ``pulses`` the same for every device of those weights, device plane after plane (plane
+    ``p`` of weight ``w`` is flat device ``p · weights + w``, with ``pulse_signs[p] · count`` pulses). ``row_set``
+    and ``row_reset``: each weight row's largest SET and RESET count (float32), where the planner had them at hand,
+    else ``None``.
+    """
+
+    weight_index: torch.Tensor
+    counts: torch.Tensor
+    device_index: torch.Tensor
+    pulses: torch.Tensor
+    row_set: torch.Tensor | None = None
+    row_reset: torch.Tensor | None = None
 
 
 class Cell(ABC):
@@ -57,6 +81,8 @@ class Cell(ABC):
             check_int("max_pulses", max_pulses, 1, MAX_PULSES_PER_CALL)
         self.max_pulses = max_pulses
         self._nominal_step_s: float | None = None  # computed on first use: it can cost a device simulation
+        self._signs = np.asarray(self.pulse_signs, dtype=np.float32)  # for the compiled planner
+        self._plan_scratch: np.ndarray | None = None  # its count buffer, reused (not state)
 
     @property
     @abstractmethod
@@ -117,6 +143,72 @@ class Cell(ABC):
         if self.max_pulses is not None:
             n.clamp_(-self.max_pulses, self.max_pulses)
         return n
+
+    def plan_sparse(
+        self,
+        delta_w: torch.Tensor,
+        generator: torch.Generator | None = None,
+        alpha: float = 1.0,
+        scratch: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> SparsePlan:
+        """The non-zero counts of :meth:`plan_pulses` (same counts, same random draws) and the pulses they put on
+        this cell's devices, without the dense plan where it can be avoided.
+
+        On the CPU, for a float32 change of two or more dimensions with nearest rounding or rank-1 dither, a
+        compiled planner (:mod:`~memristorch.cells._plan_kernel`) does it in two passes; otherwise the dense plan is
+        searched for them. ``scratch`` as for :meth:`plan_pulses` (the dense path's).
+        """
+        weights = delta_w.numel()
+        compiled = (
+            _plan_kernel.AVAILABLE
+            and delta_w.device.type == "cpu"
+            and delta_w.dtype == torch.float32
+            and delta_w.dim() >= 2
+            and (self.rounding == "nearest" or self.dither == "rank1")
+        )
+        if not compiled:
+            counts = self.plan_pulses(delta_w, generator, alpha, scratch).view(-1)
+            weight_index = torch.nonzero(counts).squeeze(1)
+            weight_counts = counts.take(weight_index)
+            if self.devices_per_weight == 1:
+                return SparsePlan(weight_index, weight_counts, weight_index, weight_counts * self.pulse_signs[0])
+            plane = torch.arange(self.devices_per_weight, device=counts.device).unsqueeze(1) * weights
+            signs = torch.tensor(self.pulse_signs, dtype=weight_counts.dtype, device=counts.device).unsqueeze(1)
+            device_index = (plane + weight_index).view(-1)
+            return SparsePlan(weight_index, weight_counts, device_index, (signs * weight_counts).view(-1))
+        rows = delta_w.view(delta_w.shape[0], -1)
+        scale = alpha / self.weight_per_pulse
+        if self.rounding == "nearest":
+            mode, a, b = _plan_kernel.NEAREST, _NO_DITHER, _NO_DITHER
+        else:  # the dense planner's draws, in its order
+            on = {"generator": generator, "dtype": torch.int32, "device": delta_w.device}
+            a = torch.randint(0, _DITHER_LEVELS, (rows.shape[0],), **on).numpy()
+            b = torch.randint(0, _DITHER_LEVELS, (rows.shape[1],), **on).numpy()
+            mode, scale = _plan_kernel.RANK1, scale * _DITHER_LEVELS
+        if self._plan_scratch is None or self._plan_scratch.shape != _plan_kernel.scratch_shape(*rows.shape):
+            self._plan_scratch = np.zeros(_plan_kernel.scratch_shape(*rows.shape), np.float32)
+        parallel = weights > _plan_kernel.SERIAL_UP_TO
+        with compiled_threads() if parallel else nullcontext():
+            device_index, pulses, counts, row_set, row_reset = _plan_kernel.plan_sparse(
+                rows.contiguous().numpy(),
+                a,
+                b,
+                mode,
+                scale,
+                self.max_pulses,
+                self._signs,
+                self._plan_scratch,
+                parallel,
+            )
+        device_index = torch.from_numpy(device_index)
+        return SparsePlan(
+            device_index[: counts.size],
+            torch.from_numpy(counts),
+            device_index,
+            torch.from_numpy(pulses),
+            torch.from_numpy(row_set),
+            torch.from_numpy(row_reset),
+        )
 
 
 class SingleDeviceCell(Cell):

@@ -213,6 +213,33 @@ class DeviceModel(ABC):
         energy = self.total_pulse_energy_j(state, pulses)
         return self.apply_pulses(state, pulses, generator), energy
 
+    def pulse_at(
+        self,
+        state: DeviceState,
+        device_index: torch.Tensor,
+        pulses: torch.Tensor,
+        generator: torch.Generator | None = None,
+        write_cycles: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The commit step of a tile's update: ``pulses`` on the devices at flat indices ``device_index`` (distinct)
+        of ``state`` (whole arrays, row-major flat indices whatever their memory layout, changed in place); returns the summed energy (a scalar tensor) and those
+        devices' conductances after. ``write_cycles`` (int64, shaped like the state), if given, has each device's
+        |pulses| added to it.
+
+        Unlike the pure methods above, this one writes into ``state``: a tile calls it only once every check of the
+        update has passed, and it must not fail on valid input. The default gathers the devices, runs
+        :meth:`pulse_with_total_energy` and writes back the fields that changed; a model may override it with a
+        fused kernel that takes the same random draws and gives the same physics.
+        """
+        subset = {name: value.take(device_index) for name, value in state.items()}  # any layout (tiles: strided)
+        new, energy = self.pulse_with_total_energy(subset, pulses, generator)
+        for name, value in state.items():
+            if new[name] is not subset[name]:
+                value.put_(device_index, new[name])
+        if write_cycles is not None:
+            write_cycles.view(-1).index_add_(0, device_index, pulses.to(torch.int64).abs_())
+        return energy, self.conductance(new)
+
     @abstractmethod
     def set_conductance(self, state: DeviceState, target_s: torch.Tensor) -> DeviceState:
         """Ideal write: each device placed at the reachable conductance nearest ``target_s``."""

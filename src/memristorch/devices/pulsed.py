@@ -24,15 +24,24 @@ Energy of a pulse is Joule heating ``V² G t_width`` at the conductance before t
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 
+from .._compiled import threads as compiled_threads
 from .._rng import generator_device
 from .._validation import check_choice, check_conductances, check_pulse_counts, check_range, warn_if_absolute
+from . import _pulsed_kernel
 from .base import DeviceModel, DeviceState, PulseScheme, resolve_params
 
 RESPONSES = ("linear", "soft_bounds", "exponential")
+_FIELDS = ("u", "g_min", "g_max", "step_up", "step_down")
+_COMPILED_RESPONSES = {"linear": _pulsed_kernel.LINEAR, "soft_bounds": _pulsed_kernel.SOFT_BOUNDS}
+#: below this many pulsed devices one thread updates them all
+_SERIAL_UP_TO = 2 * _pulsed_kernel.BLOCK
+_NO_CYCLES = np.zeros(0, np.int64)
 
 
 @dataclass(frozen=True)
@@ -243,3 +252,62 @@ class PulsedDevice(DeviceModel):
         if p.set_voltage_v != p.reset_voltage_v:
             return self.pulse_energy_j(state, pulses).sum()
         return torch.dot(self.conductance(state), pulses.abs()).mul_(p.set_voltage_v**2 * p.pulse_width_s)
+
+    def pulse_at(
+        self,
+        state: DeviceState,
+        device_index: torch.Tensor,
+        pulses: torch.Tensor,
+        generator: torch.Generator | None = None,
+        write_cycles: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`DeviceModel.pulse_at` in one compiled pass (:mod:`~memristorch.devices._pulsed_kernel`) for the
+        linear and soft-bounds responses on float32 CPU state; the C2C noise is the same ``torch.randn`` draw
+        :meth:`apply_pulses` takes. Anything else takes the generic path."""
+        compiled = (
+            _pulsed_kernel.AVAILABLE
+            and self.params.response in _COMPILED_RESPONSES
+            and pulses.dtype == torch.float32
+            and device_index.dtype == torch.int64
+            and (write_cycles is None or (write_cycles.dtype == torch.int64 and write_cycles.is_contiguous()))
+            and all(state[name].device.type == "cpu" and state[name].dtype == torch.float32 for name in _FIELDS)
+        )
+        fields = _row_views(state) if compiled else None
+        if fields is None:
+            return super().pulse_at(state, device_index, pulses, generator, write_cycles)
+        p = self.params
+        c2c = p.c2c_std
+        if c2c > 0:
+            noise = torch.randn(pulses.shape, generator=generator, dtype=torch.float32, device="cpu").numpy()
+        else:
+            noise = np.empty(0, np.float32)
+        v2_width = (p.set_voltage_v**2 * p.pulse_width_s, p.reset_voltage_v**2 * p.pulse_width_s)
+        parallel = device_index.numel() > _SERIAL_UP_TO
+        with compiled_threads() if parallel else nullcontext():
+            energy, g_after = _pulsed_kernel.pulse_in_place(
+                _COMPILED_RESPONSES[p.response],
+                device_index.numpy(),
+                pulses.contiguous().numpy(),
+                noise,
+                c2c,
+                fields,
+                v2_width,
+                _NO_CYCLES if write_cycles is None else write_cycles.view(-1).numpy(),
+                parallel,
+            )
+        return torch.tensor(energy, dtype=torch.float64, device="cpu"), torch.from_numpy(g_after)
+
+
+
+def _row_views(state: DeviceState) -> tuple[np.ndarray, ...] | None:
+    """The fields the compiled kernel reads, each as a 2-D NumPy view (first dimension × the rest) of the same
+    memory (a tile's fields are strided views of its device-major buffer); None if some field's trailing dimensions
+    do not merge into one."""
+    views = []
+    for name in _FIELDS:
+        field = state[name]
+        try:
+            views.append(field.view(field.shape[0] if field.dim() else 1, -1).numpy())
+        except RuntimeError:
+            return None
+    return tuple(views)

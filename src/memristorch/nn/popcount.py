@@ -17,8 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .._compiled import threads as compiled_threads
+
 try:
-    import numba
     from numba import njit, prange, types
     from numba.extending import intrinsic
 
@@ -148,21 +149,6 @@ if AVAILABLE:
 _NO_MASK = np.zeros((0, 0), dtype=np.uint64)
 
 
-class _Threads:
-    """Run numba's parallel loops on ``count`` threads inside the block, then restore the previous count."""
-
-    def __init__(self, count: int) -> None:
-        self.count = count
-
-    def __enter__(self):
-        self.previous = numba.get_num_threads()
-        numba.set_num_threads(min(self.count, numba.config.NUMBA_NUM_THREADS))
-
-    def __exit__(self, *exc):
-        numba.set_num_threads(self.previous)
-        return False
-
-
 def _check_words(x: np.ndarray, w_t: np.ndarray, mask_t: np.ndarray | None) -> None:
     """The kernels run without bounds checks: inputs must carry exactly the weights' words per row."""
     if x.ndim != 2 or x.shape[1] != w_t.shape[0]:
@@ -176,7 +162,7 @@ def _check_words(x: np.ndarray, w_t: np.ndarray, mask_t: np.ndarray | None) -> N
 def mismatches(x: np.ndarray, w_t: np.ndarray, mask_t: np.ndarray | None, threads: int) -> np.ndarray:
     """Compiled popcount(x_b XOR w_n [AND mask_n]) as int32 (B, N); ``w_t``/``mask_t`` are (words, N), contiguous."""
     _check_words(x, w_t, mask_t)
-    with _Threads(threads):
+    with compiled_threads(threads):
         return _mismatches_kernel(x, w_t, _NO_MASK if mask_t is None else mask_t)
 
 
@@ -191,7 +177,7 @@ def threshold_layer(
 ) -> np.ndarray:
     """Compiled hidden layer: packed ±1 outputs (B, ⌈N/64⌉ words) of ``direction·(nnz − 2·mismatches) ≥ threshold``."""
     _check_words(x, w_t, mask_t)
-    with _Threads(threads):
+    with compiled_threads(threads):
         return _threshold_kernel(
             x, w_t, _NO_MASK if mask_t is None else mask_t, nonzeros, direction, threshold
         )
@@ -199,5 +185,5 @@ def threshold_layer(
 
 def pack_signs(values: np.ndarray, threads: int) -> np.ndarray:
     """Compiled :func:`pack_signs_numpy` for a 2-D float array."""
-    with _Threads(threads):
+    with compiled_threads(threads):
         return _pack_signs_kernel(np.ascontiguousarray(values))

@@ -1,14 +1,17 @@
 """One weight matrix on an array of devices: reads through the periphery, writes through the cell, and a ledger.
 
-The tile keeps the device state packed by dtype: one buffer (``device_state``, then ``device_state_1``, …) of shape
-``(n_fields, devices_per_weight, *weight_shape)`` per dtype, whose rows are the device model's named fields (one
-buffer per dtype in ``state_dict``; a subset of devices is gathered and written back with one ``take``/``put_`` per
-field). Beside it lies the state of the tile's random generator, so ``state_dict`` holds everything needed to
-continue a run bit for bit.
+The tile keeps the device state packed by dtype, device-major: one buffer (``device_state``, then
+``device_state_1``, …) of shape ``(weights, devices_per_weight, n_fields)`` per dtype, so that the fields of both
+devices of a weight lie side by side in memory (one or two cache lines for a pulsed weight, where a field-major
+layout touches one line per field and device). :attr:`state` presents it as the device model's named fields, each
+a view shaped ``(devices_per_weight, *weight_shape)``. Beside it lies the state of the tile's random generator, so
+``state_dict`` holds everything needed to continue a run bit for bit (a ``state_dict`` saved in the earlier
+field-major layout, ``(n_fields, devices_per_weight, *weight_shape)``, loads too).
 
-An update touches only the devices that receive pulses: the dense work per step is planning the pulse counts;
-gathering, stepping, energy, timing and write-back run on the pulsed subset alone. An update is all-or-nothing:
-everything is computed first, and device buffers are written only once nothing more can fail.
+An update touches only the devices that receive pulses: the cell plans the pulsed weights
+(:meth:`~memristorch.cells.cells.Cell.plan_sparse`) and the device model applies, books and writes back their pulses
+in one commit step (:meth:`~memristorch.devices.base.DeviceModel.pulse_at`). An update is all-or-nothing: the plan
+and every check come first, and device buffers are written only once nothing more can fail.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
 import torch
 
 from .._rng import GeneratorOwner
@@ -63,8 +67,11 @@ class AnalogTile(GeneratorOwner):
             ("device_state" if i == 0 else f"device_state_{i}", tuple(names))
             for i, names in enumerate(groups.values())
         )
+        self._weights = math.prod(self.weight_shape)
+        k = self.cell.devices_per_weight
         for buffer, names in self._groups:
-            self.register_buffer(buffer, torch.stack([state[n] for n in names]).contiguous())
+            packed = torch.stack([state[n].reshape(k, self._weights) for n in names], dim=-1)  # (k, weights, fields)
+            self.register_buffer(buffer, packed.transpose(0, 1).contiguous())
         self.register_buffer("pulse_signs", torch.tensor(self.cell.pulse_signs, dtype=torch.float32))
         self._register_rng_state()
         self.ledger = Ledger(device_shape)
@@ -119,25 +126,12 @@ class AnalogTile(GeneratorOwner):
 
     @property
     def state(self) -> dict[str, torch.Tensor]:
-        buffers = self._buffers
-        return {name: buffers[buffer][i] for buffer, names in self._groups for i, name in enumerate(names)}
-
-    def _gather(self, device_index: torch.Tensor) -> dict[str, torch.Tensor]:
-        """State of the devices at flat indices ``device_index`` (``take`` per field: measured 1.4–1.6× faster than
-        one ``index_select`` over the packed fields on 2 CPU threads)."""
-        subset = {}
-        for buffer, names in self._groups:
-            packed = self._buffers[buffer].view(len(names), -1)
-            subset.update((name, packed[i].take(device_index)) for i, name in enumerate(names))
-        return subset
-
-    def _scatter(self, device_index: torch.Tensor, subset: dict, new: dict) -> None:
-        """Write back the fields the device model changed."""
-        for buffer, names in self._groups:
-            packed = self._buffers[buffer]
-            for i, name in enumerate(names):
-                if new[name] is not subset[name]:
-                    packed[i].view(-1).put_(device_index, new[name])
+        buffers, shape = self._buffers, self.weight_shape
+        return {
+            name: buffers[buffer].select(2, i).t().unflatten(1, shape)
+            for buffer, names in self._groups
+            for i, name in enumerate(names)
+        }
 
     def conductances(self) -> torch.Tensor:
         """Noise-free conductances, shaped ``(devices_per_weight, *weight_shape)``."""
@@ -459,39 +453,28 @@ class AnalogTile(GeneratorOwner):
                 torch.empty(self.weight_shape, dtype=torch.int32, device=delta_w.device),
                 torch.empty(self.weight_shape, dtype=torch.float32, device=delta_w.device),
             )
-        counts = self.cell.plan_pulses(delta_w.detach().float(), self.generator, alpha, self._scratch)
-        weight_index = torch.nonzero(counts.view(-1)).squeeze(1)
-        if weight_index.numel() == 0:
+        plan = self.cell.plan_sparse(delta_w.detach().float(), self.generator, alpha, self._scratch)
+        if plan.weight_index.numel() == 0:
             self.ledger.updates.add_(1)
             return 0
-
-        k = self.cell.devices_per_weight
-        weight_counts = counts.view(-1).take(weight_index)
-        if k == 1:
-            device_index, pulses = weight_index, weight_counts
-        else:
-            plane = torch.arange(k, device=counts.device).unsqueeze(1) * counts.numel()
-            device_index = (plane + weight_index).view(-1)
-            pulses = (self.pulse_signs.unsqueeze(1) * weight_counts).view(-1)
+        pulses = plan.pulses
         state_dtype = self._buffers[self._groups[0][0]].dtype
         if pulses.dtype != state_dtype and state_dtype.is_floating_point:  # e.g. after model.double()
             pulses = pulses.to(state_dtype)
-
-        subset = self._gather(device_index)
-        new, energy = self.device_model.pulse_with_total_energy(subset, pulses, self.generator)
-        elapsed = self._programming_time(weight_index, weight_counts)
+        elapsed = self._programming_time(plan)
 
         # commit: nothing below can fail on valid tensors
-        self._scatter(device_index, subset, new)
+        energy, g = self.device_model.pulse_at(
+            self.state, plan.device_index, pulses, self.generator, self.ledger.write_cycles
+        )
         self._ir_weight = None
-        self.ledger.record(device_index, pulses, energy, elapsed)
+        self.ledger.record_update(energy, elapsed)
         if weight is not None:
-            g = self.device_model.conductance(new).view(k, -1)
-            stored = self.cell.weight(g)
+            stored = self.cell.weight(g.view(self.cell.devices_per_weight, -1))
             weight.view(-1).put_(
-                weight_index, stored if stored.dtype == weight.dtype else stored.to(weight.dtype)
+                plan.weight_index, stored if stored.dtype == weight.dtype else stored.to(weight.dtype)
             )
-        return int(weight_index.numel())
+        return int(plan.weight_index.numel())
 
     def check_update(self, delta_w: torch.Tensor, alpha: float = 1.0) -> None:
         """Raise ``ValueError`` (nothing changes) unless ``alpha · delta_w`` is a step this tile can plan.
@@ -508,8 +491,11 @@ class AnalogTile(GeneratorOwner):
         alpha = check_finite("alpha", alpha)
         if not delta_w.numel():
             return
-        largest = float(delta_w.detach().abs().amax())  # one reduction: NaN and inf propagate through the max
-        if not math.isfinite(largest):
+        # one reduction, no temporary (a fresh |Δw| costs page faults that exceed the arithmetic); NaN and inf
+        # propagate through both extremes
+        low, high = (float(v) for v in torch.aminmax(delta_w.detach()))
+        largest = max(-low, high)
+        if not (math.isfinite(low) and math.isfinite(high)):
             check_finite_tensor("delta_w", delta_w)  # raises, counting the bad entries
         if self.cell.max_pulses is None:
             peak = largest * abs(alpha) / self.cell.weight_per_pulse
@@ -520,8 +506,9 @@ class AnalogTile(GeneratorOwner):
                     "nothing was applied"
                 )
 
-    def _programming_time(self, weight_index: torch.Tensor, weight_counts: torch.Tensor) -> torch.Tensor:
-        """Seconds the write takes under the configured scheme (from the pulsed weights only).
+    def _programming_time(self, plan) -> torch.Tensor | float:
+        """Seconds the write of ``plan`` (a :class:`~memristorch.cells.cells.SparsePlan`) takes under the configured
+        scheme.
 
         A positive count on a weight means SET pulses on some of its devices and RESET pulses on the others (the
         differential cell), so each device plane needs, per row, as many SET slots as the largest positive count
@@ -529,13 +516,20 @@ class AnalogTile(GeneratorOwner):
         device planes of a cell one after the other.
         """
         period = self.device_model.pulse_period_s * self.cell.devices_per_weight
+        rows = self.weight_shape[0]
+        if plan.row_set is not None and plan.row_set.numel() == rows:  # the planner's own row maxima
+            row_set, row_reset = plan.row_set.numpy(), plan.row_reset.numpy()
+            if self.config.write_scheme == "parallel":
+                return float(row_set.max() + row_reset.max()) * period
+            return (float(row_set.sum(dtype=np.float64)) + float(row_reset.sum(dtype=np.float64))) * period
+        weight_index, weight_counts = plan.weight_index, plan.counts
         if self.config.write_scheme == "parallel":
             low, high = torch.aminmax(weight_counts)
             return (high.clamp(min=0) - low.clamp(max=0)).double() * period
         # slot r: SET pulses of row r; slot rows + r: RESET pulses of row r
         slot = torch.div(weight_index, self._row_length, rounding_mode="floor")
-        slot.add_((weight_counts < 0).long(), alpha=self.weight_shape[0])
-        longest = torch.zeros(2 * self.weight_shape[0], device=slot.device)
+        slot.add_((weight_counts < 0).long(), alpha=rows)
+        longest = torch.zeros(2 * rows, device=slot.device)
         longest.scatter_reduce_(0, slot, weight_counts.abs(), "amax")
         return longest.sum().double().mul_(period)
 
@@ -545,6 +539,11 @@ class AnalogTile(GeneratorOwner):
         self._ir_weight = None
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        k = self.cell.devices_per_weight
+        for buffer, names in self._groups:  # the field-major layout of earlier versions: made device-major
+            saved = state_dict.get(prefix + buffer)
+            if saved is not None and tuple(saved.shape) == (len(names), k, *self.weight_shape):
+                state_dict[prefix + buffer] = saved.reshape(len(names), k, -1).permute(2, 1, 0).contiguous()
         # tiles saved before drift existed have no read time or output scale: read at programming, unscaled
         state_dict.setdefault(prefix + "read_time_s", torch.zeros((), dtype=torch.float64))
         state_dict.setdefault(prefix + "output_scale", torch.ones(()))
