@@ -7,6 +7,8 @@ it was. Every kernel is written so that its results do not depend on that count.
 
 from __future__ import annotations
 
+import types as pytypes
+
 import torch
 
 try:
@@ -16,6 +18,30 @@ try:
 except ImportError:  # pragma: no cover - numba is a declared dependency; the torch paths stay as the fallback
     numba = None
     AVAILABLE = False
+
+
+def run_parallel(work: int, serial_up_to: int) -> bool:
+    """Whether a kernel with ``work`` items should take its parallel variant: more than ``serial_up_to`` items and
+    more than one torch thread. With one thread the serial variant runs, so that no numba thread pool is started
+    (its waiting threads would compete with the other processes of a sweep)."""
+    return work > serial_up_to and torch.get_num_threads() > 1
+
+
+def serial_and_parallel(function, **options):
+    """``function`` compiled twice, with ``prange`` run serially and in parallel, each cached on disk under its own
+    name: numba's cache keys a function by its name and line, not by its options, so two variants of one function
+    would overwrite each other's cached code (a serial kernel could then load the parallel one and start threads)."""
+    from numba import njit
+
+    variants = []
+    for suffix, parallel in (("_serial", False), ("_parallel", True)):
+        copy = pytypes.FunctionType(
+            function.__code__, function.__globals__, function.__name__ + suffix, function.__defaults__
+        )
+        copy.__qualname__ = function.__qualname__ + suffix
+        copy.__doc__ = function.__doc__
+        variants.append(njit(parallel=parallel, cache=True, **options)(copy))
+    return tuple(variants)
 
 
 class threads:

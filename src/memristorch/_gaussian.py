@@ -22,7 +22,7 @@ import math
 import numpy as np
 import torch
 
-from ._compiled import AVAILABLE
+from ._compiled import AVAILABLE, run_parallel
 from ._compiled import threads as compiled_threads
 from ._rng import generator_device
 
@@ -135,9 +135,9 @@ def standard_normal(
         return torch.randn(shape, generator=generator, dtype=dtype, device=on)
     key = int(torch.randint(0, 2**63 - 1, (1,), generator=generator, device=on))
     out = np.empty(math.prod(shape), dtype=np.float32 if dtype == torch.float32 else np.float64)
-    with compiled_threads() as threads:
-        if threads == 1 or out.size <= _SERIAL_UP_TO:  # too few values to pay for starting the threads
-            _fill_serial(out, key, _K, _W, _F)
-        else:
+    if not run_parallel(out.size, _SERIAL_UP_TO):  # too few values to pay for starting the threads, or one thread
+        _fill_serial(out, key, _K, _W, _F)
+    else:
+        with compiled_threads():
             _fill(out, key, _K, _W, _F)
     return torch.from_numpy(out).reshape(shape)

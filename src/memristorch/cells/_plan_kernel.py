@@ -28,34 +28,7 @@ SERIAL_UP_TO = 16_384
 if AVAILABLE:
     from numba import njit, prange
 
-    from .._compiled import fma
-
-    _options = {"cache": True, "boundscheck": False}
-
-    def _counts_rank1(delta, a, b, scale, inv_levels, cap, out, row_nnz):  # pragma: no cover - compiled
-        rows, cols = delta.shape
-        for i in prange(rows):
-            ai = a[i]
-            nnz = 0
-            for j in range(cols):
-                n = np.floor(fma(scale, delta[i, j], np.float32(ai ^ b[j])) * inv_levels)
-                if cap > 0:
-                    n = min(max(n, -cap), cap)
-                out[i, j] = n
-                nnz += np.int64(n != 0)
-            row_nnz[i] = nnz
-
-    def _counts_nearest(delta, a, b, scale, inv_levels, cap, out, row_nnz):  # pragma: no cover - compiled
-        rows, cols = delta.shape
-        for i in prange(rows):
-            nnz = 0
-            for j in range(cols):
-                n = np.rint(delta[i, j] * scale)
-                if cap > 0:
-                    n = min(max(n, -cap), cap)
-                out[i, j] = n
-                nnz += np.int64(n != 0)
-            row_nnz[i] = nnz
+    from .._compiled import fma, serial_and_parallel
 
     @njit(inline="always")
     def _emit(n, w, at, total, signs, planes_apart, index, pulses, weight_counts):  # pragma: no cover - compiled
@@ -65,40 +38,55 @@ if AVAILABLE:
             index[p * total + at] = p * planes_apart + w
             pulses[p * total + at] = signs[p] * n
 
-    def _compact(
-        counts, words, cols, start, signs, planes_apart, index, pulses, weight_counts, row_set, row_reset
-    ):  # pragma: no cover - compiled
-        rows = start.size
-        total = weight_counts.size
-        pairs = words.shape[1]
-        for i in prange(rows):
+    def _plan(delta, a, b, rank1, scale, inv_levels, cap, signs, scratch):  # pragma: no cover - compiled
+        """Both passes in one call (``rank1``: rank-1 dither, else nearest rounding; the branch is loop-invariant,
+        so the compiled loop holds one formula)."""
+        rows, cols = delta.shape
+        row_nnz = np.empty(rows, np.int64)
+        for i in prange(rows):  # pass 1: every count into the buffer, branch-free, and the pulsed per row
+            ai = a[i] if rank1 else 0
+            nnz = 0
+            for j in range(cols):
+                if rank1:
+                    n = np.floor(fma(scale, delta[i, j], np.float32(ai ^ b[j])) * inv_levels)
+                else:
+                    n = np.rint(delta[i, j] * scale)
+                if cap > 0:
+                    n = min(max(n, -cap), cap)
+                scratch[i, j] = n
+                nnz += np.int64(n != 0)
+            row_nnz[i] = nnz
+        start = np.zeros(rows, np.int64)
+        for i in range(1, rows):
+            start[i] = start[i - 1] + row_nnz[i - 1]
+        total = start[rows - 1] + row_nnz[rows - 1] if rows else 0
+        k = signs.size
+        index = np.empty(total * k, np.int64)
+        pulses = np.empty(total * k, np.float32)
+        weight_counts = np.empty(total, np.float32)
+        row_set = np.zeros(rows, np.float32)
+        row_reset = np.zeros(rows, np.float32)
+        words = scratch.view(np.uint64)
+        planes_apart = rows * cols
+        for i in prange(rows):  # pass 2: only the words (two counts) that hold a pulse
             at = start[i]
             up = np.float32(0.0)
             down = np.float32(0.0)
-            for word in range(pairs):
+            for word in range(words.shape[1]):
                 if words[i, word] == 0:  # both counts zero (a -0.0 only costs a look)
                     continue
-                j = 2 * word
-                n = counts[i, j]
-                if n != 0:
-                    _emit(n, i * cols + j, at, total, signs, planes_apart, index, pulses, weight_counts)
-                    at += 1
-                    up = max(up, n)
-                    down = max(down, -n)
-                n = counts[i, j + 1]  # the padding column is zero
-                if n != 0:
-                    _emit(n, i * cols + j + 1, at, total, signs, planes_apart, index, pulses, weight_counts)
-                    at += 1
-                    up = max(up, n)
-                    down = max(down, -n)
+                for j in (2 * word, 2 * word + 1):  # the padding column is zero
+                    n = scratch[i, j]
+                    if n != 0:
+                        _emit(n, i * cols + j, at, total, signs, planes_apart, index, pulses, weight_counts)
+                        at += 1
+                        up = max(up, n)
+                        down = max(down, -n)
             row_set[i] = up
             row_reset[i] = down
+        return index, pulses, weight_counts, row_set, row_reset
 
-    _kernels = {
-        (mode, parallel): (njit(parallel=parallel, **_options)(counts), njit(parallel=parallel, **_options)(_compact))
-        for mode, counts in ((NEAREST, _counts_nearest), (RANK1, _counts_rank1))
-        for parallel in (False, True)
-    }
+    _plan_serial, _plan_parallel = serial_and_parallel(_plan, boundscheck=False)
 
 
 def scratch_shape(rows: int, cols: int) -> tuple[int, int]:
@@ -126,22 +114,6 @@ def plan_sparse(
     2²⁴; ``a``: one 24-bit int32 per row, ``b`` one per column). ``cap`` bounds |count| (None: no cap).
     ``scratch``: shaped :func:`scratch_shape`, reused between calls (its padding column stays zero).
     """
-    rows, cols = delta.shape
-    row_nnz = np.empty(rows, np.int64)
-    counts_kernel, compact_kernel = _kernels[mode, parallel]
-    # the kernels take the whole (C-contiguous) buffer and use its first cols columns: faster than a sliced view
-    counts_kernel(delta, a, b, np.float32(scale), np.float32(2.0**-24), np.float32(cap or 0), scratch, row_nnz)
-    start = np.zeros(rows, np.int64)
-    np.cumsum(row_nnz[:-1], out=start[1:])
-    total = int(start[-1] + row_nnz[-1]) if rows else 0
-    k = signs.size
-    index = np.empty(total * k, np.int64)
-    pulses = np.empty(total * k, np.float32)
-    weight_counts = np.empty(total, np.float32)
-    row_set = np.empty(rows, np.float32)
-    row_reset = np.empty(rows, np.float32)
-    words = scratch.view(np.uint64)
-    compact_kernel(
-        scratch, words, cols, start, signs, rows * cols, index, pulses, weight_counts, row_set, row_reset
-    )
-    return index, pulses, weight_counts, row_set, row_reset
+    planner = _plan_parallel if parallel else _plan_serial
+    rank1 = mode == RANK1
+    return planner(delta, a, b, rank1, np.float32(scale), np.float32(2.0**-24), np.float32(cap or 0), signs, scratch)

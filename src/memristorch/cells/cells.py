@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from .._compiled import run_parallel
 from .._compiled import threads as compiled_threads
 from .._validation import MAX_PULSES_PER_CALL, check_choice, check_int, check_range
 from ..devices.base import DeviceModel
@@ -187,7 +188,7 @@ class Cell(ABC):
             mode, scale = _plan_kernel.RANK1, scale * _DITHER_LEVELS
         if self._plan_scratch is None or self._plan_scratch.shape != _plan_kernel.scratch_shape(*rows.shape):
             self._plan_scratch = np.zeros(_plan_kernel.scratch_shape(*rows.shape), np.float32)
-        parallel = weights > _plan_kernel.SERIAL_UP_TO
+        parallel = run_parallel(weights, _plan_kernel.SERIAL_UP_TO)
         with compiled_threads() if parallel else nullcontext():
             device_index, pulses, counts, row_set, row_reset = _plan_kernel.plan_sparse(
                 rows.contiguous().numpy(),

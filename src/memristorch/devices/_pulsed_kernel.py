@@ -35,7 +35,7 @@ PREFETCH_AHEAD = 32
 if AVAILABLE:
     from numba import njit, prange
 
-    from .._compiled import fma, prefetch, prefetch2d
+    from .._compiled import fma, prefetch, prefetch2d, serial_and_parallel
 
     @njit(inline="always")
     def _lerp(low, high, weight):  # pragma: no cover - compiled
@@ -109,9 +109,7 @@ if AVAILABLE:
                 g_after, cycles,
             )  # fmt: skip
 
-    _options = {"cache": True, "boundscheck": False}
-    _pulse_parallel = njit(parallel=True, **_options)(_pulse)
-    _pulse_serial = njit(**_options)(_pulse)
+    _pulse_serial, _pulse_parallel = serial_and_parallel(_pulse, boundscheck=False)
 
 
 def pulse_in_place(

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from .._compiled import run_parallel
 from .._compiled import threads as compiled_threads
 from .._rng import generator_device
 from .._validation import check_choice, check_conductances, check_pulse_counts, check_range, warn_if_absolute
@@ -282,7 +283,7 @@ class PulsedDevice(DeviceModel):
         else:
             noise = np.empty(0, np.float32)
         v2_width = (p.set_voltage_v**2 * p.pulse_width_s, p.reset_voltage_v**2 * p.pulse_width_s)
-        parallel = device_index.numel() > _SERIAL_UP_TO
+        parallel = run_parallel(device_index.numel(), _SERIAL_UP_TO)
         with compiled_threads() if parallel else nullcontext():
             energy, g_after = _pulsed_kernel.pulse_in_place(
                 _COMPILED_RESPONSES[p.response],
