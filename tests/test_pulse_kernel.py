@@ -96,7 +96,9 @@ def test_commit_does_not_depend_on_the_thread_count():
 @pytest.mark.parametrize("preset", ["soft-bounds", "linear"])
 def test_a_tile_update_moves_only_the_pulsed_devices_of_its_device_major_state(preset):
     tile = AnalogTile((30, 20), TileConfig(device=preset, cell="differential"))
-    tile.state["u"].fill_(0.5)  # the fields are views of the tile's buffer: both devices of a weight mid-window
+    tile.state["u"].fill_(
+        0.5
+    )  # the fields are views of the tile's buffer: both devices of a weight mid-window
     assert float(tile.device_state.select(-1, tile._groups[0][1].index("u")).min()) == 0.5
     before = {name: value.clone() for name, value in tile.state.items()}
     delta = torch.zeros(30, 20)
@@ -104,7 +106,9 @@ def test_a_tile_update_moves_only_the_pulsed_devices_of_its_device_major_state(p
     assert tile.update(delta) == 2
     changed = tile.state["u"] != before["u"]
     assert changed.sum() == 4 and bool(changed[:, 3, 4].all()) and bool(changed[:, 29, 19].all())
-    assert tile.state["u"][0, 3, 4] > 0.5 > tile.state["u"][1, 3, 4]  # SET on the plus device, RESET on the minus
+    assert (
+        tile.state["u"][0, 3, 4] > 0.5 > tile.state["u"][1, 3, 4]
+    )  # SET on the plus device, RESET on the minus
     assert tile.ledger.write_cycles[:, 3, 4].tolist() == [5, 5] and int(tile.ledger.write_cycles.sum()) == 14
 
 
@@ -114,7 +118,9 @@ def test_a_state_dict_saved_in_the_field_major_layout_loads_into_the_device_majo
     tile.program(torch.randn(6, 5, generator=torch.Generator().manual_seed(0)) * 0.5)
     saved = tile.state_dict()
     names = tile._groups[0][1]
-    saved["device_state"] = torch.stack([tile.state[name] for name in names])  # (fields, 2, 6, 5): the old layout
+    saved["device_state"] = torch.stack(
+        [tile.state[name] for name in names]
+    )  # (fields, 2, 6, 5): the old layout
     fresh = AnalogTile((6, 5), TileConfig(device="soft-bounds", cell="differential", seed=4))
     fresh.load_state_dict(saved)
     assert all(torch.equal(fresh.state[name], tile.state[name]) for name in names)

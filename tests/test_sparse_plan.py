@@ -22,7 +22,9 @@ def dense_reference(cell, delta, generator, alpha):
 
 
 @pytest.mark.parametrize("kind", ["differential", "single"])
-@pytest.mark.parametrize("rounding,cap", [("stochastic", None), ("nearest", None), ("stochastic", 3), ("nearest", 2)])
+@pytest.mark.parametrize(
+    "rounding,cap", [("stochastic", None), ("nearest", None), ("stochastic", 3), ("nearest", 2)]
+)
 @pytest.mark.parametrize("shape", SHAPES)
 def test_sparse_plan_equals_the_dense_plan_bit_for_bit(kind, rounding, cap, shape):
     cell = make_cell(kind, get_device("soft-bounds"), rounding=rounding, max_pulses=cap)

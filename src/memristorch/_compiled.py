@@ -75,7 +75,9 @@ if AVAILABLE:
         indices ``args[1:]``."""
         array_type, index_types = signature.args[0], signature.args[1:]
         array = context.make_array(array_type)(context, builder, args[0])
-        indices = [context.cast(builder, i, t, types.intp) for i, t in zip(args[1:], index_types, strict=True)]
+        indices = [
+            context.cast(builder, i, t, types.intp) for i, t in zip(args[1:], index_types, strict=True)
+        ]
         pointer = cgutils.get_item_pointer2(
             context,
             builder,

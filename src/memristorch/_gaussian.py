@@ -135,7 +135,9 @@ def standard_normal(
         return torch.randn(shape, generator=generator, dtype=dtype, device=on)
     key = int(torch.randint(0, 2**63 - 1, (1,), generator=generator, device=on))
     out = np.empty(math.prod(shape), dtype=np.float32 if dtype == torch.float32 else np.float64)
-    if not run_parallel(out.size, _SERIAL_UP_TO):  # too few values to pay for starting the threads, or one thread
+    if not run_parallel(
+        out.size, _SERIAL_UP_TO
+    ):  # too few values to pay for starting the threads, or one thread
         _fill_serial(out, key, _K, _W, _F)
     else:
         with compiled_threads():

@@ -31,7 +31,9 @@ if AVAILABLE:
     from .._compiled import fma, serial_and_parallel
 
     @njit(inline="always")
-    def _emit(n, w, at, total, signs, planes_apart, index, pulses, weight_counts):  # pragma: no cover - compiled
+    def _emit(
+        n, w, at, total, signs, planes_apart, index, pulses, weight_counts
+    ):  # pragma: no cover - compiled
         """Write pulsed weight ``w`` (count ``n``) at position ``at`` of every device plane."""
         weight_counts[at] = n
         for p in range(signs.size):
@@ -116,4 +118,6 @@ def plan_sparse(
     """
     planner = _plan_parallel if parallel else _plan_serial
     rank1 = mode == RANK1
-    return planner(delta, a, b, rank1, np.float32(scale), np.float32(2.0**-24), np.float32(cap or 0), signs, scratch)
+    return planner(
+        delta, a, b, rank1, np.float32(scale), np.float32(2.0**-24), np.float32(cap or 0), signs, scratch
+    )

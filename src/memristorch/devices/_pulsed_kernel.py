@@ -46,7 +46,20 @@ if AVAILABLE:
 
     @njit(inline="always", boundscheck=False)
     def _block(
-        block, response, index, pulses, noise, c2c, u, g_min, g_max, step_up, step_down, v2_set, v2_reset, g_after,
+        block,
+        response,
+        index,
+        pulses,
+        noise,
+        c2c,
+        u,
+        g_min,
+        g_max,
+        step_up,
+        step_down,
+        v2_set,
+        v2_reset,
+        g_after,
         cycles,
     ):  # pragma: no cover - compiled
         one = np.float32(1.0)
@@ -100,7 +113,20 @@ if AVAILABLE:
         return energy
 
     def _pulse(
-        response, index, pulses, noise, c2c, u, g_min, g_max, step_up, step_down, v2_set, v2_reset, g_after, cycles,
+        response,
+        index,
+        pulses,
+        noise,
+        c2c,
+        u,
+        g_min,
+        g_max,
+        step_up,
+        step_down,
+        v2_set,
+        v2_reset,
+        g_after,
+        cycles,
         partial,
     ):  # pragma: no cover - compiled
         for block in prange(partial.size):

@@ -231,7 +231,9 @@ class DeviceModel(ABC):
         :meth:`pulse_with_total_energy` and writes back the fields that changed; a model may override it with a
         fused kernel that takes the same random draws and gives the same physics.
         """
-        subset = {name: value.take(device_index) for name, value in state.items()}  # any layout (tiles: strided)
+        subset = {
+            name: value.take(device_index) for name, value in state.items()
+        }  # any layout (tiles: strided)
         new, energy = self.pulse_with_total_energy(subset, pulses, generator)
         for name, value in state.items():
             if new[name] is not subset[name]:

@@ -271,7 +271,9 @@ class PulsedDevice(DeviceModel):
             and pulses.dtype == torch.float32
             and device_index.dtype == torch.int64
             and (write_cycles is None or (write_cycles.dtype == torch.int64 and write_cycles.is_contiguous()))
-            and all(state[name].device.type == "cpu" and state[name].dtype == torch.float32 for name in _FIELDS)
+            and all(
+                state[name].device.type == "cpu" and state[name].dtype == torch.float32 for name in _FIELDS
+            )
         )
         fields = _row_views(state) if compiled else None
         if fields is None:
@@ -297,7 +299,6 @@ class PulsedDevice(DeviceModel):
                 parallel,
             )
         return torch.tensor(energy, dtype=torch.float64, device="cpu"), torch.from_numpy(g_after)
-
 
 
 def _row_views(state: DeviceState) -> tuple[np.ndarray, ...] | None:

@@ -70,7 +70,9 @@ class AnalogTile(GeneratorOwner):
         self._weights = math.prod(self.weight_shape)
         k = self.cell.devices_per_weight
         for buffer, names in self._groups:
-            packed = torch.stack([state[n].reshape(k, self._weights) for n in names], dim=-1)  # (k, weights, fields)
+            packed = torch.stack(
+                [state[n].reshape(k, self._weights) for n in names], dim=-1
+            )  # (k, weights, fields)
             self.register_buffer(buffer, packed.transpose(0, 1).contiguous())
         self.register_buffer("pulse_signs", torch.tensor(self.cell.pulse_signs, dtype=torch.float32))
         self._register_rng_state()
@@ -110,6 +112,7 @@ class AnalogTile(GeneratorOwner):
         self._warned: set[str] = set()
         self._reads_watched = 0
         self._scratch: tuple[torch.Tensor, torch.Tensor] | None = None  # reused planning buffers, not state
+        self._state_views: tuple[tuple[torch.Tensor, ...], dict[str, torch.Tensor]] | None = None
 
     # -- state -------------------------------------------------------------------------------------------------------
     @property
@@ -126,12 +129,17 @@ class AnalogTile(GeneratorOwner):
 
     @property
     def state(self) -> dict[str, torch.Tensor]:
-        buffers, shape = self._buffers, self.weight_shape
-        return {
-            name: buffers[buffer].select(2, i).t().unflatten(1, shape)
-            for buffer, names in self._groups
-            for i, name in enumerate(names)
-        }
+        buffers = tuple(self._buffers[buffer] for buffer, _ in self._groups)
+        cached = self._state_views
+        if cached is None or any(a is not b for a, b in zip(cached[0], buffers, strict=True)):
+            shape = self.weight_shape
+            views = {
+                name: packed.select(2, i).t().unflatten(1, shape)
+                for packed, (_, names) in zip(buffers, self._groups, strict=True)
+                for i, name in enumerate(names)
+            }
+            cached = self._state_views = (buffers, views)  # kept while the buffers are the same tensors
+        return dict(cached[1])
 
     def conductances(self) -> torch.Tensor:
         """Noise-free conductances, shaped ``(devices_per_weight, *weight_shape)``."""
