@@ -9,7 +9,7 @@ import memristorch as mt
 from memristorch.devices.presets import PRESETS
 from memristorch.devices.weak_reset import WeakResetRRAM
 from memristorch.optim import InSituSGD
-from memristorch.tiles import VerifyConfig
+from memristorch.tiles import AnalogTile, TileConfig, VerifyConfig
 
 PRESET_NAMES = sorted(PRESETS)
 
@@ -232,3 +232,12 @@ def test_every_family_round_trips_through_a_preset_file(device, tmp_path):
     assert f"family: {built.family}" in path.read_text()
     loaded = mt.get_device(str(path))
     assert type(loaded) is type(built) and loaded.params == built.params
+
+
+@pytest.mark.parametrize("max_pulses", [None, 5])
+def test_an_alpha_beyond_float32_planning_raises_and_changes_nothing_even_on_a_zero_change(max_pulses):
+    tile = AnalogTile((4, 6), TileConfig(device="soft-bounds", cell="differential", max_pulses=max_pulses))
+    before = {k: v.clone() for k, v in tile.state_dict().items()}
+    with pytest.raises(ValueError, match="pulses on one device per unit"):  # inf · 0 would plan NaN pulses
+        tile.update(torch.zeros(4, 6), alpha=1e36)
+    assert all(torch.equal(v, before[k]) for k, v in tile.state_dict().items())

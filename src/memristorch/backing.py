@@ -21,9 +21,17 @@ ATTRIBUTE = "_memristorch_backing"
 
 @runtime_checkable
 class PulseProgrammable(Protocol):
-    """An array that applies a weight change ``alpha · delta_w`` as pulses, all or nothing."""
+    """An array that applies a weight change ``alpha · delta_w`` as pulses, all or nothing: in one call
+    (``update``) or planned and checked first, then applied or discarded (``plan_update``, ``apply_plan``,
+    ``discard_plan``), so that an optimizer can check every array before it changes any."""
 
     def check_update(self, delta_w: torch.Tensor, alpha: float = 1.0) -> None: ...
+
+    def plan_update(self, delta_w: torch.Tensor, alpha: float = 1.0, *, check_finite: bool = True): ...
+
+    def apply_plan(self, planned, weight: torch.Tensor | None = None) -> int: ...
+
+    def discard_plan(self, planned) -> None: ...
 
     def update(
         self,
@@ -54,3 +62,28 @@ def attach(parameter: torch.Tensor, array: PulseProgrammable | PulseCountProgram
 def backing_of(parameter: torch.Tensor) -> PulseProgrammable | PulseCountProgrammable | None:
     """The array ``parameter`` mirrors, or None for an ordinary (digital) parameter."""
     return getattr(parameter, ATTRIBUTE, None)
+
+
+_KINDS: dict[type, tuple[bool, bool]] = {}
+
+
+def _kind(array) -> tuple[bool, bool]:
+    """(pulse-programmable, pulse-count-programmable) of ``array``'s class, decided once per class: a runtime
+    protocol check inspects every member and costs microseconds, which an optimizer step would pay per parameter."""
+    kind = _KINDS.get(type(array))
+    if kind is None:
+        kind = _KINDS[type(array)] = (
+            isinstance(array, PulseProgrammable),
+            isinstance(array, PulseCountProgrammable),
+        )
+    return kind
+
+
+def is_pulse_programmable(array) -> bool:
+    """Whether ``array`` (not None) is a :class:`PulseProgrammable` (decided once per class)."""
+    return _kind(array)[0]
+
+
+def is_pulse_count_programmable(array) -> bool:
+    """Whether ``array`` (not None) is a :class:`PulseCountProgrammable` (decided once per class)."""
+    return _kind(array)[1]

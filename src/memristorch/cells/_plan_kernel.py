@@ -45,10 +45,21 @@ if AVAILABLE:
         so the compiled loop holds one formula)."""
         rows, cols = delta.shape
         row_nnz = np.empty(rows, np.int64)
+        # the checks read the bits of Δw as integers: |x| is x's bits without the sign, ordered as the floats are,
+        # and x is not finite when its exponent is all ones — integer maxima and sums vectorise, float ones do not
+        bits = delta.view(np.int32)
+        row_peak = np.empty(rows, np.int32)  # bits of the largest finite |Δw| of each row
+        row_bad = np.empty(rows, np.int64)  # non-finite Δw of each row
         for i in prange(rows):  # pass 1: every count into the buffer, branch-free, and the pulsed per row
             ai = a[i] if rank1 else 0
             nnz = 0
+            bad = 0
+            peak = np.int32(0)
             for j in range(cols):
+                magnitude = bits[i, j] & np.int32(0x7FFFFFFF)
+                finite = magnitude < np.int32(0x7F800000)
+                bad += np.int64(not finite)
+                peak = max(peak, magnitude if finite else np.int32(0))
                 if rank1:
                     n = np.floor(fma(scale, delta[i, j], np.float32(ai ^ b[j])) * inv_levels)
                 else:
@@ -58,6 +69,8 @@ if AVAILABLE:
                 scratch[i, j] = n
                 nnz += np.int64(n != 0)
             row_nnz[i] = nnz
+            row_peak[i] = peak
+            row_bad[i] = bad
         start = np.zeros(rows, np.int64)
         for i in range(1, rows):
             start[i] = start[i - 1] + row_nnz[i - 1]
@@ -86,7 +99,8 @@ if AVAILABLE:
                         down = max(down, -n)
             row_set[i] = up
             row_reset[i] = down
-        return index, pulses, weight_counts, row_set, row_reset
+        largest = row_peak.view(np.float32).max() if rows else np.float32(0.0)
+        return index, pulses, weight_counts, row_set, row_reset, largest, row_bad.sum()
 
     _plan_serial, _plan_parallel = serial_and_parallel(_plan, boundscheck=False)
 
@@ -107,10 +121,11 @@ def plan_sparse(
     signs: np.ndarray,
     scratch: np.ndarray,
     parallel: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple:
     """Device indices (int64) and signed pulses (float32) of the pulsed weights of the (rows × cols) float32 change
     ``delta``, plane after plane (``signs``: float32, the cell's pulse sign per device plane; plane 0's indices are
-    the weights' own flat indices), the weights' counts, and each row's largest SET and RESET count (float32, ≥ 0).
+    the weights' own flat indices), the weights' counts, each row's largest SET and RESET count (float32, ≥ 0), the
+    largest finite |delta| and the number of non-finite entries (the checks of an update, read on the way).
 
     ``mode`` is ``NEAREST`` (``scale`` = pulses per unit of change) or ``RANK1`` (``scale`` = pulses per unit ·
     2²⁴; ``a``: one 24-bit int32 per row, ``b`` one per column). ``cap`` bounds |count| (None: no cap).

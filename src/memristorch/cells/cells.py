@@ -56,6 +56,9 @@ class SparsePlan(NamedTuple):
     pulses: torch.Tensor
     row_set: torch.Tensor | None = None
     row_reset: torch.Tensor | None = None
+    #: the largest finite |Δw| and the count of non-finite Δw, where the planner read them on the way (else None)
+    largest: float | None = None
+    non_finite: int | None = None
 
 
 class Cell(ABC):
@@ -194,7 +197,7 @@ class Cell(ABC):
             self._plan_scratch = np.zeros(_plan_kernel.scratch_shape(*rows.shape), np.float32)
         parallel = run_parallel(weights, _plan_kernel.SERIAL_UP_TO)
         with compiled_threads() if parallel else nullcontext():
-            device_index, pulses, counts, row_set, row_reset = _plan_kernel.plan_sparse(
+            device_index, pulses, counts, row_set, row_reset, largest, non_finite = _plan_kernel.plan_sparse(
                 rows.contiguous().numpy(),
                 a,
                 b,
@@ -213,6 +216,8 @@ class Cell(ABC):
             torch.from_numpy(pulses),
             torch.from_numpy(row_set),
             torch.from_numpy(row_reset),
+            float(largest),
+            int(non_finite),
         )
 
 

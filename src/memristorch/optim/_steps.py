@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from .._validation import check_finite_tensor, check_range
+from ..backing import backing_of, is_pulse_programmable
 
 
 def check_adam_hyperparameters(
@@ -22,6 +23,11 @@ def check_gradients(active) -> None:
     if active and not torch.isfinite(torch.stack([p.grad.sum() for _, p in active]).sum()):
         for _, p in active:
             check_finite_tensor("gradient", p.grad)
+
+
+def _tile_checked(p: torch.Tensor) -> bool:
+    array = backing_of(p)
+    return array is not None and is_pulse_programmable(array)
 
 
 def adam_step(state: dict, p: torch.Tensor, group: dict) -> torch.Tensor:
@@ -44,15 +50,17 @@ def adam_step(state: dict, p: torch.Tensor, group: dict) -> torch.Tensor:
     return (state["exp_avg"] / denominator).mul_(group["lr"] / bias1)
 
 
-def gradients_to_apply(optimizer, closure) -> tuple[object, list]:
+def gradients_to_apply(optimizer, closure, checked_by_tiles: bool = False) -> tuple[object, list]:
     """Run ``closure`` (if any), then return its loss and the (group, parameter) pairs with finite gradients.
 
-    Raises before anything changes if any gradient holds NaN or inf.
+    Raises before anything changes if any gradient holds NaN or inf. ``checked_by_tiles``: the optimizer has the
+    step of every parameter stored in a pulse-programmable tile checked by that tile's plan (which reads it anyway),
+    so only the other gradients are checked here.
     """
     loss = None
     if closure is not None:
         with torch.enable_grad():
             loss = closure()
     active = [(group, p) for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
-    check_gradients(active)
+    check_gradients([(g, p) for g, p in active if not _tile_checked(p)] if checked_by_tiles else active)
     return loss, active

@@ -4,9 +4,10 @@ For a parameter stored in a tile the step is ``Δw = −lr · (g + weight_decay 
 buffer), handed to the tile, which plans and applies the pulses and rewrites the parameter with what the devices then
 hold. Other parameters (digital biases, norms) take the same rule in float. The optimizer knows no physics.
 
-Before anything is applied, every gradient of the step is checked, and every device-stored parameter's step is
-checked by its tile (finite, and no more pulses than one update can plan): a failure anywhere raises ``ValueError``
-and leaves every device, parameter and momentum buffer as it was.
+Before anything is applied, every tile plans its step (:meth:`~memristorch.tiles.AnalogTile.plan_update`), which
+checks it (finite, and no more pulses than one update can plan), and every other gradient is checked: a failure
+anywhere raises ``ValueError`` and leaves every device, parameter, momentum buffer and random stream as it was (the
+tiles planned before the failure take their draws back).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import torch
 from torch.optim import Optimizer
 
 from .._validation import check_range
-from ..backing import PulseProgrammable, backing_of
+from ..backing import backing_of, is_pulse_programmable
 from ._steps import gradients_to_apply
 
 
@@ -30,26 +31,31 @@ class InSituSGD(Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        loss, active = gradients_to_apply(self, closure)
+        loss, active = gradients_to_apply(self, closure, checked_by_tiles=True)
         planned = []
-        for group, p in active:  # plan and check everything first ...
-            direction = self._direction(group, p)
-            tile = backing_of(p)
-            if tile is not None and not isinstance(tile, PulseProgrammable):
-                raise TypeError(
-                    f"InSituSGD cannot program a parameter stored in a {type(tile).__name__} (it takes pulse "
-                    "counts, not weight changes); use PulseAdam for it. Nothing was applied"
-                )
-            if tile is not None:
-                tile.check_update(direction, -group["lr"])
-            planned.append((group, p, direction, tile))
-        for group, p, direction, tile in planned:  # ... then apply
+        try:
+            for group, p in active:  # plan and check everything first ...
+                direction = self._direction(group, p)
+                tile = backing_of(p)
+                if tile is not None and not is_pulse_programmable(tile):
+                    raise TypeError(
+                        f"InSituSGD cannot program a parameter stored in a {type(tile).__name__} (it takes pulse "
+                        "counts, not weight changes); use PulseAdam for it. Nothing was applied"
+                    )
+                plan = None if tile is None else tile.plan_update(direction, -group["lr"])
+                planned.append((group, p, direction, tile, plan))
+        except (ValueError, TypeError):
+            for _, _, _, tile, plan in reversed(planned):  # the tiles planned so far take back their draws
+                if plan is not None:
+                    tile.discard_plan(plan)
+            raise
+        for group, p, direction, tile, plan in planned:  # ... then apply
             if group["momentum"]:
                 self.state[p]["momentum_buffer"] = direction
             if tile is None:
                 p.add_(direction, alpha=-group["lr"])
             else:
-                tile.update(direction, weight=p, alpha=-group["lr"], check_finite=False)
+                tile.apply_plan(plan, weight=p)
         return loss
 
     def _direction(self, group: dict, p: torch.Tensor) -> torch.Tensor:

@@ -13,7 +13,7 @@ import torch
 from torch.optim import Optimizer
 
 from .._validation import check_range
-from ..backing import PulseCountProgrammable, backing_of
+from ..backing import backing_of, is_pulse_count_programmable
 from ._steps import adam_step, check_adam_hyperparameters, gradients_to_apply
 
 
@@ -43,7 +43,7 @@ class PulseAdam(Optimizer):
         loss, active = gradients_to_apply(self, closure)
         for _, p in active:  # every parameter checked before any is changed
             array = backing_of(p)
-            if array is not None and not isinstance(array, PulseCountProgrammable):
+            if array is not None and not is_pulse_count_programmable(array):
                 raise TypeError(
                     f"PulseAdam cannot program a parameter stored in a {type(array).__name__} (it takes weight "
                     "changes, not pulse counts); use InSituSGD for it. Nothing was applied"

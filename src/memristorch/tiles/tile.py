@@ -18,16 +18,21 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
 from .._rng import GeneratorOwner
 from .._validation import MAX_PULSES_PER_CALL, check_finite, check_finite_tensor, check_range
+from ..cells.cells import SparsePlan
 from ..ledger import Ledger
 from .config import TileConfig
 from .periphery import quantize_ste
 from .programming import ProgramReport, VerifyConfig, program_and_verify
+
+_finite_number = check_finite  # by another name where a parameter is called check_finite
+_FLOAT32_MAX = float(torch.finfo(torch.float32).max)
 
 #: calibration keeps at most this many |values| per read (evenly strided beyond it): enough for a 99.99th percentile
 _CALIBRATION_SAMPLE = 200_000
@@ -39,6 +44,14 @@ def _abs_sample(values: torch.Tensor) -> torch.Tensor:
         return flat.clone()
     step = flat.numel() // _CALIBRATION_SAMPLE + 1
     return flat[::step].clone()  # evenly strided: deterministic, no random stream touched
+
+
+class PlannedUpdate(NamedTuple):
+    """An update :meth:`AnalogTile.plan_update` checked and planned: the cell's plan and the generator state before
+    it (for :meth:`AnalogTile.discard_plan`)."""
+
+    plan: SparsePlan
+    generator_state: torch.Tensor
 
 
 class AnalogTile(GeneratorOwner):
@@ -444,24 +457,63 @@ class AnalogTile(GeneratorOwner):
 
         If ``weight`` is given (the layer's mirror of the stored weights) its changed entries are refreshed with what
         the devices now hold. A step :meth:`check_update` refuses raises ``ValueError`` and changes nothing;
-        ``check_finite=False`` skips that check for a caller that has just made it.
+        ``check_finite=False`` skips the separate pass of that check where the planner does not read it on the way,
+        for a caller that has just made it. This is :meth:`plan_update` followed by :meth:`apply_plan`.
+        """
+        return self.apply_plan(self.plan_update(delta_w, alpha, check_finite=check_finite), weight)
+
+    @torch.inference_mode()
+    def plan_update(
+        self, delta_w: torch.Tensor, alpha: float = 1.0, *, check_finite: bool = True
+    ) -> PlannedUpdate:
+        """Check and plan the weight change ``alpha · delta_w`` without changing any device: the first half of
+        :meth:`update`, for callers that plan several tiles before applying any (:class:`~memristorch.InSituSGD`).
+
+        The plan advances the tile's generator (its rounding draws); :meth:`discard_plan` puts it back. A step
+        :meth:`check_update` refuses raises ``ValueError`` with the generator as it was. The compiled planner reads
+        the checks' extremes on its way through ``delta_w``; elsewhere :meth:`check_update` runs first.
         """
         if self._read_time != 0.0:
             raise ValueError(
                 f"the tile is being read {self._read_time:g} s after programming (weight_at); "
                 "read it at 0 s before updating its devices"
             )
-        if check_finite:
-            self.check_update(delta_w, alpha)
-        elif tuple(delta_w.shape) != self.weight_shape:
+        if not isinstance(delta_w, torch.Tensor):
+            raise TypeError(f"delta_w must be a torch.Tensor, got {type(delta_w).__name__}")
+        if tuple(delta_w.shape) != self.weight_shape:
             raise ValueError(f"delta_w must have shape {self.weight_shape}, got {tuple(delta_w.shape)}")
         self._check_on_device("delta_w", delta_w)
+        alpha = _finite_number("alpha", alpha)
         if self._scratch is None:
             self._scratch = (
                 torch.empty(self.weight_shape, dtype=torch.int32, device=delta_w.device),
                 torch.empty(self.weight_shape, dtype=torch.float32, device=delta_w.device),
             )
-        plan = self.cell.plan_sparse(delta_w.detach().float(), self.generator, alpha, self._scratch)
+        self._check_scale(alpha)
+        delta = delta_w.detach().float()
+        before = self.generator.get_state()
+        plan = self.cell.plan_sparse(delta, self.generator, alpha, self._scratch)
+        try:
+            if (
+                plan.largest is not None
+            ):  # the planner read the extremes: the same check, without another pass
+                self._check_extremes(delta_w, alpha, plan.largest, plan.non_finite > 0)
+            elif check_finite:
+                self.check_update(delta_w, alpha)
+        except ValueError:
+            self.generator.set_state(before)
+            raise
+        return PlannedUpdate(plan, before)
+
+    def discard_plan(self, planned: PlannedUpdate) -> None:
+        """Undo :meth:`plan_update`'s draws: the generator goes back to where it was before that plan."""
+        self.generator.set_state(planned.generator_state)
+
+    @torch.inference_mode()
+    def apply_plan(self, planned: PlannedUpdate, weight: torch.Tensor | None = None) -> int:
+        """Apply a plan of :meth:`plan_update` (the commit: nothing here fails on a valid plan); returns how many
+        weights received pulses. ``weight``: the layer's mirror, whose changed entries are refreshed."""
+        plan = planned.plan
         if plan.weight_index.numel() == 0:
             self.ledger.updates.add_(1)
             return 0
@@ -470,8 +522,6 @@ class AnalogTile(GeneratorOwner):
         if pulses.dtype != state_dtype and state_dtype.is_floating_point:  # e.g. after model.double()
             pulses = pulses.to(state_dtype)
         elapsed = self._programming_time(plan)
-
-        # commit: nothing below can fail on valid tensors
         energy, g = self.device_model.pulse_at(
             self.state, plan.device_index, pulses, self.generator, self.ledger.write_cycles
         )
@@ -497,13 +547,30 @@ class AnalogTile(GeneratorOwner):
             raise ValueError(f"delta_w must have shape {self.weight_shape}, got {tuple(delta_w.shape)}")
         self._check_on_device("delta_w", delta_w)
         alpha = check_finite("alpha", alpha)
+        self._check_scale(alpha)
         if not delta_w.numel():
             return
         # one reduction, no temporary (a fresh |Δw| costs page faults that exceed the arithmetic); NaN and inf
         # propagate through both extremes
         low, high = (float(v) for v in torch.aminmax(delta_w.detach()))
-        largest = max(-low, high)
-        if not (math.isfinite(low) and math.isfinite(high)):
+        self._check_extremes(
+            delta_w, alpha, max(-low, high), not (math.isfinite(low) and math.isfinite(high))
+        )
+
+    def _check_scale(self, alpha: float) -> None:
+        """``alpha`` in pulses per unit of weight change must be a float32 number (with the 2²⁴ levels of the rank-1
+        dither), or planning would multiply by infinity."""
+        largest = _FLOAT32_MAX / 2.0**24 * self.cell.weight_per_pulse
+        if abs(alpha) > largest:
+            raise ValueError(
+                f"alpha {alpha!r} asks for more pulses on one device per unit of weight change than a float32 plan "
+                f"holds: |alpha| must be at most {largest:.3g} for this tile (one pulse changes a weight by "
+                f"{self.cell.weight_per_pulse:.3g}); nothing was applied"
+            )
+
+    def _check_extremes(self, delta_w: torch.Tensor, alpha: float, largest: float, non_finite: bool) -> None:
+        """The value checks of :meth:`check_update`, given the largest |Δw| and whether any Δw is not finite."""
+        if non_finite:
             check_finite_tensor("delta_w", delta_w)  # raises, counting the bad entries
         if self.cell.max_pulses is None:
             peak = largest * abs(alpha) / self.cell.weight_per_pulse
