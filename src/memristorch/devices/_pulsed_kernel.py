@@ -45,23 +45,11 @@ if AVAILABLE:
         return fma(weight - np.float32(1.0), high - low, high)
 
     @njit(inline="always", boundscheck=False)
-    def _block(
-        block,
-        response,
-        index,
-        pulses,
-        noise,
-        c2c,
-        u,
-        g_min,
-        g_max,
-        step_up,
-        step_down,
-        v2_set,
-        v2_reset,
-        g_after,
-        cycles,
-    ):  # pragma: no cover - compiled
+    def _block(block, response, index, pulses, noise, c2c, fields, v2, g_after, cycles):  # pragma: no cover
+        """The devices ``block · BLOCK`` … of one block; returns their energy. ``fields``: (u, g_min, g_max,
+        step_up, step_down); ``v2``: V²·t_width of a SET and of a RESET pulse."""
+        u, g_min, g_max, step_up, step_down = fields
+        v2_set, v2_reset = v2
         one = np.float32(1.0)
         zero = np.float32(0.0)
         energy = 0.0
@@ -112,28 +100,9 @@ if AVAILABLE:
                 cycles[d] += np.int64(n_abs)
         return energy
 
-    def _pulse(
-        response,
-        index,
-        pulses,
-        noise,
-        c2c,
-        u,
-        g_min,
-        g_max,
-        step_up,
-        step_down,
-        v2_set,
-        v2_reset,
-        g_after,
-        cycles,
-        partial,
-    ):  # pragma: no cover - compiled
+    def _pulse(response, index, pulses, noise, c2c, fields, v2, g_after, cycles, partial):  # pragma: no cover
         for block in prange(partial.size):
-            partial[block] = _block(
-                block, response, index, pulses, noise, c2c, u, g_min, g_max, step_up, step_down, v2_set, v2_reset,
-                g_after, cycles,
-            )  # fmt: skip
+            partial[block] = _block(block, response, index, pulses, noise, c2c, fields, v2, g_after, cycles)
 
     _pulse_serial, _pulse_parallel = serial_and_parallel(_pulse, boundscheck=False)
 
@@ -157,5 +126,5 @@ def pulse_in_place(
     g_after = np.empty(index.size, np.float32)
     partial = np.zeros(math.ceil(index.size / BLOCK), np.float64)
     kernel = _pulse_parallel if parallel else _pulse_serial
-    kernel(response, index, pulses, noise, np.float32(c2c), *fields, *v2_width, g_after, cycles, partial)
+    kernel(response, index, pulses, noise, np.float32(c2c), fields, v2_width, g_after, cycles, partial)
     return float(partial.sum()), g_after
