@@ -296,7 +296,8 @@ class _MemConv(_MemLayer):
             # ‖patch‖ of every receptive field, per group, by a convolution of x² with a ones kernel
             ones = x.new_ones((self.groups, self.in_channels // self.groups, *self.kernel_size))
             sq = self._conv(x.detach() ** 2, ones, self.groups).clamp_(min=0).sqrt_()
-            norm = sq.repeat_interleave(self.out_channels // self.groups, dim=1)
+            # one group: (batch, 1, …) broadcasts over the output channels without a copy per channel
+            norm = sq if self.groups == 1 else sq.repeat_interleave(self.out_channels // self.groups, dim=1)
         y = tile.finish_output(y, norm)
         if tile.periphery.book_reads and tile._calibration is None:  # calibration reads are not inference
             self._book_read(x, y.numel(), lambda a, g: self._conv(a, g, self.groups))
