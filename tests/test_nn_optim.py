@@ -61,6 +61,28 @@ def test_conv_read_noise_uses_patch_norm():
     torch.testing.assert_close(draws.std(0)[:, :3], expected.expand(1, 3, 3, 3), rtol=0.06, atol=0)
 
 
+def test_one_group_conv_read_noise_is_the_patch_norm_times_one_draw_per_output():
+    """groups=1: the patch norm broadcasts over the output channels; the output must be exactly the noise-free
+    convolution plus std · ‖patch‖ · z with z drawn from the tile's stream for the output's shape."""
+    from memristorch._gaussian import standard_normal
+
+    layer = MemConv2d(3, 5, 3, config=mt.TileConfig(device=PulsedDevice(read_noise_rel=0.05), seed=2))
+    x = torch.rand(2, 3, 6, 6)
+    replay = torch.Generator()
+    replay.set_state(layer.tile.generator.get_state())
+    with torch.no_grad():
+        y = layer(x)
+        bias = layer.bias.view(1, -1, 1, 1)
+        clean = F.conv2d(x, layer.weight)
+        patch = F.conv2d(x**2, torch.ones(1, 3, 3, 3)).clamp(min=0).sqrt()  # (2, 1, 4, 4)
+        z = standard_normal(clean.shape, replay)
+        expected = torch.addcmul(
+            clean, z, patch.expand_as(clean), value=layer.tile.cell.read_noise_weight_std
+        )
+    assert float((y - clean - bias).abs().mean()) > 1e-3  # the noise is there
+    torch.testing.assert_close(y, expected + bias, rtol=0, atol=0)
+
+
 def test_state_dict_round_trips_with_weights_only():
     model = convert(small_cnn(), mt.TileConfig(device="soft-bounds", seed=3))
     opt = mt.InSituSGD(model.parameters(), lr=0.05)
