@@ -72,7 +72,7 @@ def test_one_group_conv_read_noise_is_the_patch_norm_times_one_draw_per_output()
     replay.set_state(layer.tile.generator.get_state())
     with torch.no_grad():
         y = layer(x)
-        bias = layer.bias.view(1, -1, 1, 1)
+        bias = layer.bias.detach().view(1, -1, 1, 1)
         clean = F.conv2d(x, layer.weight)
         patch = F.conv2d(x**2, torch.ones(1, 3, 3, 3)).clamp(min=0).sqrt()  # (2, 1, 4, 4)
         z = standard_normal(clean.shape, replay)
