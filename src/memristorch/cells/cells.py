@@ -174,14 +174,9 @@ class Cell(ABC):
             counts = self.plan_pulses(delta_w, generator, alpha, scratch).view(-1)
             weight_index = torch.nonzero(counts).squeeze(1)
             weight_counts = counts.take(weight_index)
-            if self.devices_per_weight == 1:
-                return SparsePlan(
-                    weight_index, weight_counts, weight_index, weight_counts * self.pulse_signs[0]
-                )
-            plane = torch.arange(self.devices_per_weight, device=counts.device).unsqueeze(1) * weights
-            signs = torch.tensor(self.pulse_signs, dtype=weight_counts.dtype, device=counts.device).unsqueeze(
-                1
-            )
+            on = counts.device
+            plane = torch.arange(self.devices_per_weight, device=on).unsqueeze(1) * weights
+            signs = torch.tensor(self.pulse_signs, dtype=weight_counts.dtype, device=on).unsqueeze(1)
             device_index = (plane + weight_index).view(-1)
             return SparsePlan(weight_index, weight_counts, device_index, (signs * weight_counts).view(-1))
         rows = delta_w.view(delta_w.shape[0], -1)

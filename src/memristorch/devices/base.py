@@ -221,19 +221,18 @@ class DeviceModel(ABC):
         generator: torch.Generator | None = None,
         write_cycles: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The commit step of a tile's update: ``pulses`` on the devices at flat indices ``device_index`` (distinct)
-        of ``state`` (whole arrays, row-major flat indices whatever their memory layout, changed in place); returns the summed energy (a scalar tensor) and those
-        devices' conductances after. ``write_cycles`` (int64, shaped like the state), if given, has each device's
-        |pulses| added to it.
+        """The commit step of a tile's update: ``pulses`` on the devices at flat indices ``device_index`` (distinct;
+        row-major whatever the memory layout) of ``state`` (whole arrays, changed in place); returns the summed
+        energy (a scalar tensor) and those devices' conductances after. ``write_cycles`` (int64, shaped like the
+        state), if given, has each device's |pulses| added to it.
 
         Unlike the pure methods above, this one writes into ``state``: a tile calls it only once every check of the
         update has passed, and it must not fail on valid input. The default gathers the devices, runs
         :meth:`pulse_with_total_energy` and writes back the fields that changed; a model may override it with a
         fused kernel that takes the same random draws and gives the same physics.
         """
-        subset = {
-            name: value.take(device_index) for name, value in state.items()
-        }  # any layout (tiles: strided)
+        # take and put_ index any layout (a tile's fields are strided views)
+        subset = {name: value.take(device_index) for name, value in state.items()}
         new, energy = self.pulse_with_total_energy(subset, pulses, generator)
         for name, value in state.items():
             if new[name] is not subset[name]:

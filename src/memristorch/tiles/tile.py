@@ -83,9 +83,8 @@ class AnalogTile(GeneratorOwner):
         self._weights = math.prod(self.weight_shape)
         k = self.cell.devices_per_weight
         for buffer, names in self._groups:
-            packed = torch.stack(
-                [state[n].reshape(k, self._weights) for n in names], dim=-1
-            )  # (k, weights, fields)
+            # (k, weights, fields), stored as (weights, k, fields)
+            packed = torch.stack([state[n].reshape(k, self._weights) for n in names], dim=-1)
             self.register_buffer(buffer, packed.transpose(0, 1).contiguous())
         self.register_buffer("pulse_signs", torch.tensor(self.cell.pulse_signs, dtype=torch.float32))
         self._register_rng_state()
@@ -494,9 +493,8 @@ class AnalogTile(GeneratorOwner):
         before = self.generator.get_state()
         plan = self.cell.plan_sparse(delta, self.generator, alpha, self._scratch)
         try:
-            if (
-                plan.largest is not None
-            ):  # the planner read the extremes: the same check, without another pass
+            # where the planner read the extremes on its way: the same check, without another pass
+            if plan.largest is not None:
                 self._check_extremes(delta_w, alpha, plan.largest, plan.non_finite > 0)
             elif check_finite:
                 self.check_update(delta_w, alpha)
