@@ -76,13 +76,14 @@ def build_case(name: str, device: torch.device) -> tuple[Callable, Callable, nn.
     def config(preset="soft-bounds", periphery=noisy):
         return mt.TileConfig(device=preset, cell="differential", periphery=periphery)
 
-    if name in ("mlp-insitu-soft", "mlp-insitu-linear", "mlp-hwa"):
+    if name in ("mlp-insitu-soft", "mlp-insitu-soft-lr1", "mlp-insitu-linear", "mlp-hwa"):
         x, y = torch.rand(64, 784, device=device), torch.randint(0, 10, (64,), device=device)
         reference = mlp().to(device)
         chip = mt.convert(mlp(), config("linear" if name == "mlp-insitu-linear" else "soft-bounds")).to(
             device
         )
-        float_step = _train_step(reference, torch.optim.SGD(reference.parameters(), lr=0.1), x, y)
+        lr = 1.0 if name.endswith("lr1") else 0.1  # lr 1: more devices pulsed per step
+        float_step = _train_step(reference, torch.optim.SGD(reference.parameters(), lr=lr), x, y)
         if name == "mlp-hwa":  # noisy forward through the tiles, float update of the mirrors
             return (
                 float_step,
@@ -90,7 +91,7 @@ def build_case(name: str, device: torch.device) -> tuple[Callable, Callable, nn.
                 chip,
                 "train",
             )
-        return float_step, _train_step(chip, mt.InSituSGD(chip.parameters(), lr=0.1), x, y), chip, "train"
+        return float_step, _train_step(chip, mt.InSituSGD(chip.parameters(), lr=lr), x, y), chip, "train"
     if name in ("mlp-infer-noise", "mlp-infer-dac-adc"):
         x = torch.rand(256, 784, device=device)
         periphery = mt.PeripheryConfig(dac_bits=8, adc_bits=8) if name == "mlp-infer-dac-adc" else noisy
@@ -133,6 +134,7 @@ def build_case(name: str, device: torch.device) -> tuple[Callable, Callable, nn.
 
 CASES = (
     "mlp-insitu-soft",
+    "mlp-insitu-soft-lr1",
     "mlp-insitu-linear",
     "mlp-hwa",
     "mlp-infer-noise",
