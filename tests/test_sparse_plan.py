@@ -98,3 +98,16 @@ def test_programming_time_from_the_planner_row_maxima_equals_the_scatter_form(sc
     compiled, scattered = tile._programming_time(plan), tile._programming_time(without_maxima)
     assert plan.counts.abs().max() > 1  # rows with different longest counts
     assert float(compiled) == float(scattered) > 0
+
+
+def test_serial_and_parallel_kernels_are_cached_apart():
+    """numba's disk cache is keyed by a function's name and line, not by its options: the two builds of one kernel
+    must carry different names, or the serial one may load the parallel code (and start a thread pool)."""
+    from memristorch.devices import _pulsed_kernel
+
+    for serial, parallel in (
+        (_plan_kernel._plan_serial, _plan_kernel._plan_parallel),
+        (_pulsed_kernel._pulse_serial, _pulsed_kernel._pulse_parallel),
+    ):
+        assert not serial.targetoptions.get("parallel") and parallel.targetoptions["parallel"]
+        assert serial._cache._cache_file._index_name != parallel._cache._cache_file._index_name

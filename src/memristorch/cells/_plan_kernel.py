@@ -6,13 +6,15 @@ first pass computes every count into a reused buffer and counts the non-zero one
 compiler vectorises it); the second scans that buffer 64 bits (two counts) at a time, skipping the all-zero words,
 and writes, row by row (so in ``nonzero``'s order), the flat device indices and signed pulses of every device plane
 of the cell (device ``p · weights + w`` of weight ``w`` gets ``sign_p · n_w``) and each row's largest SET and RESET
-count, which the tile's programming time needs.
+count, which the tile's programming time needs. On its way the first pass also reads what the tile's update check
+needs — the largest finite |Δw| and the number of non-finite entries — from the floats' bits as integers (integer
+maxima and sums vectorise; float ones, without fast-math, do not), so a checked update takes no extra pass.
 
 The arithmetic is the dense planner's, operation for operation in float32, so the counts are bit-identical to it
 (``tests/test_sparse_plan.py``): nearest rounding is ``rint(Δw · scale)`` (half to even, as ``torch.round``);
 rank-1 dither is ``floor(fma(Δw, scale · 2²⁴, A_i XOR B_j) · 2⁻²⁴)`` — torch's vectorised ``add`` with ``alpha``
-is a fused multiply-add, and the kernel calls one explicitly.
-Rows are split over threads; the results do not depend on the thread count.
+is a fused multiply-add, and the kernel calls one explicitly. Rows are split over threads; the results do not
+depend on the thread count.
 """
 
 from __future__ import annotations

@@ -3,16 +3,18 @@
 One pass over the pulsed devices reads each device's state where it lies, computes its Joule energy from the
 conductance before the pulses, its new position (the closed forms of :mod:`~memristorch.devices.pulsed`, with the
 cycle-to-cycle term from the same standard normal draws the torch path takes) and its conductance after, and
-writes the position back: no gathered copies, no temporaries. Energy is summed in float64 per fixed block of
-devices and the blocks added in order, so the total does not depend on the thread count.
+writes the position back, and adds the pulses to the device's write-cycle counter: no gathered copies, no
+temporaries. Each pulsed device is a random access into the tile's state, so the kernel asks the CPU to prefetch
+the state ``PREFETCH_AHEAD`` devices ahead (a hint that changes no result). Energy is summed in float64 per fixed
+block of devices and the blocks added in order, so the total does not depend on the thread count.
 
 The float32 arithmetic follows the torch path operation for operation (a fused multiply-add exactly where torch's
 kernels use one, as in ``lerp``, and nowhere else), so the linear response is bit-identical to
 :meth:`PulsedDevice.apply_pulses`; soft bounds keep ``(1 − s)^n`` of the distance to the bound, computed as
 ``1 − s`` for a single pulse (the common case) and as ``exp(n · log1p(−s))`` with LLVM's library functions
 otherwise, where torch takes ``exp(n · log1p(−s))`` from its vectorised ones for every ``n``: the two differ in the
-last bits, so those positions agree to within a few units in the last place (``tests/test_pulse_kernel.py``). The energy, summed in float64,
-is closer to exact than torch's float32 sum.
+last bits, so those positions agree to within a few units in the last place (``tests/test_pulse_kernel.py``). The
+energy, summed in float64, is closer to exact than torch's float32 sum.
 """
 
 from __future__ import annotations
