@@ -123,3 +123,25 @@ if AVAILABLE:
             return builder.fma(*args)
 
         return a(a, b, c), codegen
+
+    @intrinsic
+    def popcount64(typingctx, word):
+        """The number of set bits of a uint64 (LLVM's ``ctpop``: the POPCNT instruction)."""
+        if word != types.uint64:
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.ctpop(args[0])
+
+        return types.uint64(types.uint64), codegen
+
+    @intrinsic
+    def trailing_zeros64(typingctx, word):
+        """The index of the lowest set bit of a non-zero uint64 (LLVM's ``cttz``: the TZCNT instruction)."""
+        if word != types.uint64:
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.cttz(args[0], ir.Constant(ir.IntType(1), 1))
+
+        return types.uint64(types.uint64), codegen

@@ -2,13 +2,15 @@
 
 The dense planner of :meth:`Cell.plan_pulses` writes a count for every weight and then searches it for the few
 that pulse (``nonzero``, ``take``): several full passes over the weights and their temporaries per update. Here the
-first pass computes every count into a reused buffer and counts the non-zero ones per row (branch-free, so the
-compiler vectorises it); the second scans that buffer 64 bits (two counts) at a time, skipping the all-zero words,
-and writes, row by row (so in ``nonzero``'s order), the flat device indices and signed pulses of every device plane
-of the cell (device ``p · weights + w`` of weight ``w`` gets ``sign_p · n_w``) and each row's largest SET and RESET
-count, which the tile's programming time needs. On its way the first pass also reads what the tile's update check
-needs — the largest finite |Δw| and the number of non-finite entries — from the floats' bits as integers (integer
-maxima and sums vectorise; float ones, without fast-math, do not), so a checked update takes no extra pass.
+first pass computes every count and keeps one bit per weight — pulsed or not — 64 weights to a word (a fixed trip
+count without branches, which the compiler vectorises; no count is stored), and the pulsed per row by popcount.
+The second visits only the set bits, lowest first (trailing-zero count), computes those counts again — the same
+arithmetic, so the same values — and writes, row by row (so in ``nonzero``'s order), the flat device indices and
+signed pulses of every device plane of the cell (device ``p · weights + w`` of weight ``w`` gets ``sign_p · n_w``)
+and each row's largest SET and RESET count, which the tile's programming time needs. On its way the first pass also
+reads what the tile's update check needs — the largest finite |Δw| and the number of non-finite entries — from the
+floats' bits as integers (integer maxima and sums vectorise; float ones, without fast-math, do not), so a checked
+update takes no extra pass.
 
 The arithmetic is the dense planner's, operation for operation in float32, so the counts are bit-identical to it
 (``tests/test_sparse_plan.py``): nearest rounding is ``rint(Δw · scale)`` (half to even, as ``torch.round``);
@@ -30,7 +32,7 @@ SERIAL_UP_TO = 16_384
 if AVAILABLE:
     from numba import njit, prange
 
-    from .._compiled import fma, serial_and_parallel
+    from .._compiled import fma, popcount64, serial_and_parallel, trailing_zeros64
 
     @njit(inline="always")
     def _emit(
@@ -42,34 +44,54 @@ if AVAILABLE:
             index[p * total + at] = p * planes_apart + w
             pulses[p * total + at] = signs[p] * n
 
-    def _plan(delta, a, b, rank1, scale, inv_levels, cap, signs, scratch):  # pragma: no cover - compiled
+    @njit(inline="always")
+    def _count(rank1, delta, a, b, scale, inv_levels, cap):  # pragma: no cover - compiled
+        """The dense planner's count of one weight (rank-1 dither or nearest rounding, then the cap)."""
+        if rank1:
+            n = np.floor(fma(scale, delta, np.float32(a ^ b)) * inv_levels)
+        else:
+            n = np.rint(delta * scale)
+        if cap > 0:
+            n = min(max(n, -cap), cap)
+        return n
+
+    @njit(inline="always")
+    def _magnitude(bits):  # pragma: no cover - compiled
+        """(1 if the float with these bits is not finite else 0, its |x| bits if finite else 0): |x| is x's bits
+        without the sign, ordered as the floats are; x is not finite when its exponent is all ones."""
+        magnitude = bits & np.int32(0x7FFFFFFF)
+        finite = magnitude < np.int32(0x7F800000)
+        return np.int64(not finite), magnitude if finite else np.int32(0)
+
+    def _plan(delta, a, b, rank1, scale, inv_levels, cap, signs, masks):  # pragma: no cover - compiled
         """Both passes in one call (``rank1``: rank-1 dither, else nearest rounding; the branch is loop-invariant,
-        so the compiled loop holds one formula)."""
+        so the compiled loop holds one formula). ``masks``: (rows, ⌈cols / 64⌉) uint64, overwritten."""
         rows, cols = delta.shape
+        full = cols // 64
+        words = masks.shape[1]
         row_nnz = np.empty(rows, np.int64)
-        # the checks read the bits of Δw as integers: |x| is x's bits without the sign, ordered as the floats are,
-        # and x is not finite when its exponent is all ones — integer maxima and sums vectorise, float ones do not
+        # the checks read the bits of Δw as integers (integer maxima and sums vectorise, float ones do not)
         bits = delta.view(np.int32)
         row_peak = np.empty(rows, np.int32)  # bits of the largest finite |Δw| of each row
         row_bad = np.empty(rows, np.int64)  # non-finite Δw of each row
-        for i in prange(rows):  # pass 1: every count into the buffer, branch-free, and the pulsed per row
+        for i in prange(rows):  # pass 1: one bit per weight (pulsed or not), 64 weights a word, branch-free
             ai = a[i] if rank1 else 0
             nnz = 0
             bad = 0
             peak = np.int32(0)
-            for j in range(cols):
-                magnitude = bits[i, j] & np.int32(0x7FFFFFFF)
-                finite = magnitude < np.int32(0x7F800000)
-                bad += np.int64(not finite)
-                peak = max(peak, magnitude if finite else np.int32(0))
-                if rank1:
-                    n = np.floor(fma(scale, delta[i, j], np.float32(ai ^ b[j])) * inv_levels)
-                else:
-                    n = np.rint(delta[i, j] * scale)
-                if cap > 0:
-                    n = min(max(n, -cap), cap)
-                scratch[i, j] = n
-                nnz += np.int64(n != 0)
+            for word in range(words):  # whole words have a fixed trip count, which the compiler vectorises
+                first = word * 64
+                length = 64 if word < full else cols - first
+                mask = np.uint64(0)
+                for q in range(length):
+                    j = first + q
+                    not_finite, magnitude = _magnitude(bits[i, j])
+                    bad += not_finite
+                    peak = max(peak, magnitude)
+                    n = _count(rank1, delta[i, j], ai, b[j] if rank1 else 0, scale, inv_levels, cap)
+                    mask |= np.uint64(n != 0) << np.uint64(q)
+                masks[i, word] = mask
+                nnz += np.int64(popcount64(mask))
             row_nnz[i] = nnz
             row_peak[i] = peak
             row_bad[i] = bad
@@ -83,22 +105,22 @@ if AVAILABLE:
         weight_counts = np.empty(total, np.float32)
         row_set = np.zeros(rows, np.float32)
         row_reset = np.zeros(rows, np.float32)
-        words = scratch.view(np.uint64)
         planes_apart = rows * cols
-        for i in prange(rows):  # pass 2: only the words (two counts) that hold a pulse
+        for i in prange(rows):  # pass 2: the set bits only, lowest first; each count computed again, exactly
+            ai = a[i] if rank1 else 0
             at = start[i]
             up = np.float32(0.0)
             down = np.float32(0.0)
-            for word in range(words.shape[1]):
-                if words[i, word] == 0:  # both counts zero (a -0.0 only costs a look)
-                    continue
-                for j in (2 * word, 2 * word + 1):  # the padding column is zero
-                    n = scratch[i, j]
-                    if n != 0:
-                        _emit(n, i * cols + j, at, total, signs, planes_apart, index, pulses, weight_counts)
-                        at += 1
-                        up = max(up, n)
-                        down = max(down, -n)
+            for word in range(words):
+                mask = masks[i, word]
+                while mask:
+                    j = word * 64 + np.int64(trailing_zeros64(mask))
+                    mask &= mask - np.uint64(1)
+                    n = _count(rank1, delta[i, j], ai, b[j] if rank1 else 0, scale, inv_levels, cap)
+                    _emit(n, i * cols + j, at, total, signs, planes_apart, index, pulses, weight_counts)
+                    at += 1
+                    up = max(up, n)
+                    down = max(down, -n)
             row_set[i] = up
             row_reset[i] = down
         largest = row_peak.view(np.float32).max() if rows else np.float32(0.0)
@@ -108,9 +130,9 @@ if AVAILABLE:
 
 
 def scratch_shape(rows: int, cols: int) -> tuple[int, int]:
-    """Shape of the zero-filled float32 buffer the planner of a (rows × cols) change writes its counts into: rows
-    padded to whole 64-bit words."""
-    return rows, cols + cols % 2
+    """Shape of the uint64 buffer of pulse bits the planner of a (rows × cols) change writes (one bit per weight,
+    64 a word)."""
+    return rows, -(-cols // 64)
 
 
 def plan_sparse(
@@ -131,7 +153,7 @@ def plan_sparse(
 
     ``mode`` is ``NEAREST`` (``scale`` = pulses per unit of change) or ``RANK1`` (``scale`` = pulses per unit ·
     2²⁴; ``a``: one 24-bit int32 per row, ``b`` one per column). ``cap`` bounds |count| (None: no cap).
-    ``scratch``: shaped :func:`scratch_shape`, reused between calls (its padding column stays zero).
+    ``scratch``: uint64, shaped :func:`scratch_shape`, reused between calls.
     """
     planner = _plan_parallel if parallel else _plan_serial
     rank1 = mode == RANK1

@@ -86,7 +86,7 @@ class Cell(ABC):
         self.max_pulses = max_pulses
         self._nominal_step_s: float | None = None  # computed on first use: it can cost a device simulation
         self._signs = np.asarray(self.pulse_signs, dtype=np.float32)  # for the compiled planner
-        self._plan_scratch: np.ndarray | None = None  # its count buffer, reused (not state)
+        self._plan_scratch: np.ndarray | None = None  # its buffer of pulse bits, reused (not state)
 
     @property
     @abstractmethod
@@ -189,7 +189,7 @@ class Cell(ABC):
             b = torch.randint(0, _DITHER_LEVELS, (rows.shape[1],), **on).numpy()
             mode, scale = _plan_kernel.RANK1, scale * _DITHER_LEVELS
         if self._plan_scratch is None or self._plan_scratch.shape != _plan_kernel.scratch_shape(*rows.shape):
-            self._plan_scratch = np.zeros(_plan_kernel.scratch_shape(*rows.shape), np.float32)
+            self._plan_scratch = np.zeros(_plan_kernel.scratch_shape(*rows.shape), np.uint64)
         parallel = run_parallel(weights, _plan_kernel.SERIAL_UP_TO)
         with compiled_threads() if parallel else nullcontext():
             device_index, pulses, counts, row_set, row_reset, largest, non_finite = _plan_kernel.plan_sparse(
