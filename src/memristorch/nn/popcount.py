@@ -20,8 +20,9 @@ import numpy as np
 from .._compiled import threads as compiled_threads
 
 try:
-    from numba import njit, prange, types
-    from numba.extending import intrinsic
+    from numba import njit, prange
+
+    from .._compiled import popcount64
 
     AVAILABLE = True
 except ImportError:  # pragma: no cover - numba is a declared dependency; the NumPy path stays as the fallback
@@ -75,17 +76,6 @@ def mismatches_numpy(
 
 if AVAILABLE:
 
-    @intrinsic
-    def _popcount64(typingctx, word):
-        """LLVM ``ctpop`` of one uint64 word (the POPCNT instruction)."""
-        if word != types.uint64:
-            return None
-
-        def codegen(context, builder, signature, args):
-            return builder.ctpop(args[0])
-
-        return types.uint64(types.uint64), codegen
-
     @njit(inline="always", boundscheck=False)
     def _row_mismatches(x, b, w_t, mask_t, acc):
         """acc[n] = Σ_j popcount(x[b, j] XOR w_t[j, n] [AND mask_t[j, n]]); the inner loop runs over outputs."""
@@ -95,12 +85,12 @@ if AVAILABLE:
             for j in range(w_t.shape[0]):
                 word = x[b, j]
                 for n in range(n_out):
-                    acc[n] += np.int32(_popcount64(word ^ w_t[j, n]))
+                    acc[n] += np.int32(popcount64(word ^ w_t[j, n]))
         else:
             for j in range(w_t.shape[0]):
                 word = x[b, j]
                 for n in range(n_out):
-                    acc[n] += np.int32(_popcount64((word ^ w_t[j, n]) & mask_t[j, n]))
+                    acc[n] += np.int32(popcount64((word ^ w_t[j, n]) & mask_t[j, n]))
 
     @njit(parallel=True, cache=True, boundscheck=False)
     def _mismatches_kernel(x, w_t, mask_t):
