@@ -125,3 +125,28 @@ def test_a_state_dict_saved_in_the_field_major_layout_loads_into_the_device_majo
     fresh.load_state_dict(saved)
     assert all(torch.equal(fresh.state[name], tile.state[name]) for name in names)
     assert torch.equal(fresh.effective_weight(), tile.effective_weight())
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda index, pulses: index.__setitem__(7, 10**9),  # an index beyond the devices
+        lambda index, pulses: index.__setitem__(3, -1),
+        lambda index, pulses: pulses.__setitem__(5, float("nan")),
+        lambda index, pulses: pulses.__setitem__(5, 1.5),  # not a whole count
+        lambda index, pulses: pulses.__setitem__(5, 2.0**25),  # more than one update plans
+    ],
+    ids=["index-beyond", "index-negative", "count-nan", "count-fraction", "count-too-large"],
+)
+def test_the_compiled_commit_refuses_bad_input_before_it_draws_or_writes(spoil):
+    device, state, index, pulses = devices_and_pulses("soft-bounds", c2c_std=0.1)
+    index, pulses = index.clone(), pulses.clone()
+    spoil(index, pulses)
+    before = {name: value.clone() for name, value in state.items()}
+    cycles = torch.zeros(state["u"].shape, dtype=torch.int64)
+    generator = torch.Generator().manual_seed(5)
+    stream = generator.get_state()
+    with pytest.raises(ValueError, match="no device was changed"):
+        device.pulse_at(state, index, pulses, generator, cycles)
+    assert all(torch.equal(state[name], before[name]) for name in state)
+    assert int(cycles.abs().sum()) == 0 and torch.equal(generator.get_state(), stream)

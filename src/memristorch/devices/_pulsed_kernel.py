@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from .._compiled import AVAILABLE
+from .._validation import MAX_PULSES_PER_CALL
 
 LINEAR, SOFT_BOUNDS = 0, 1
 #: devices per block of the energy sum (the unit of parallel work)
@@ -46,6 +47,28 @@ if AVAILABLE:
             return fma(weight, high - low, low)
         return fma(weight - np.float32(1.0), high - low, high)
 
+    @njit(inline="always")
+    def _locate(d, row, cols):  # pragma: no cover - compiled
+        """(row, column) of flat index ``d`` in rows of ``cols``, looked for from ``row`` on: indices mostly ascend,
+        so the same or the next row saves a division."""
+        col = d - row * cols
+        if 0 <= col < cols:
+            return row, col
+        if cols <= col < 2 * cols:
+            return row + 1, col - cols
+        row = d // cols
+        return row, d - row * cols
+
+    @njit(boundscheck=False)
+    def _invalid(index, pulses, devices, largest):  # pragma: no cover - compiled
+        """How many entries are out of range (an index outside [0, devices), a count not a whole number of
+        magnitude ≤ ``largest``, NaN included): checked before any device is written."""
+        bad = 0
+        for t in range(index.size):
+            n = pulses[t]
+            bad += (index[t] < 0) | (index[t] >= devices) | (n != np.floor(n)) | (abs(n) > largest)
+        return bad
+
     @njit(inline="always", boundscheck=False)
     def _block(block, response, index, pulses, noise, c2c, fields, v2, g_after, cycles):  # pragma: no cover
         """The devices ``block · BLOCK`` … of one block; returns their energy. ``fields``: (u, g_min, g_max,
@@ -62,20 +85,12 @@ if AVAILABLE:
         for t in range(first, end):
             if t + PREFETCH_AHEAD < end:  # a hint only: results do not depend on it
                 ahead = index[t + PREFETCH_AHEAD]
-                row = r
-                col = ahead - row * cols
-                while col >= cols:
-                    row += 1
-                    col -= cols
-                if col >= 0:
-                    prefetch2d(u, row, col)
+                row, col = _locate(ahead, r, cols)
+                prefetch2d(u, row, col)
                 if cycles.size:
                     prefetch(cycles, ahead)
             d = index[t]
-            c = d - r * cols
-            if c >= cols or c < 0:  # another row: one division (indices mostly ascend row by row)
-                r = d // cols
-                c = d - r * cols
+            r, c = _locate(d, r, cols)
             n = pulses[t]
             n_abs = abs(n)
             up = n > 0
@@ -109,6 +124,24 @@ if AVAILABLE:
     _pulse_serial, _pulse_parallel = serial_and_parallel(_pulse, boundscheck=False)
 
 
+def check_commit(index: np.ndarray, pulses: np.ndarray, devices: int, cycles: np.ndarray) -> None:
+    """Raise ``ValueError`` unless :func:`pulse_in_place` may run on these inputs: one count per index, a counter
+    per device or none, every index in [0, ``devices``) and every count a whole number of magnitude at most
+    ``MAX_PULSES_PER_CALL`` (no NaN or inf). One compiled pass; nothing is written."""
+    if pulses.size != index.size or cycles.size not in (0, devices):
+        raise ValueError(
+            f"{index.size} device indices, {pulses.size} pulse counts and {cycles.size} cycle counters for "
+            f"{devices} devices do not match; no device was changed"
+        )
+    bad = _invalid(index, pulses, devices, np.float32(MAX_PULSES_PER_CALL))
+    if bad:
+        raise ValueError(
+            f"{bad} of {index.size} entries have a device index outside [0, {devices}) or a pulse count that is "
+            f"not a whole number in [-{MAX_PULSES_PER_CALL}, {MAX_PULSES_PER_CALL}] (no NaN or inf); no device "
+            "was changed"
+        )
+
+
 def pulse_in_place(
     response: int,
     index: np.ndarray,
@@ -121,10 +154,12 @@ def pulse_in_place(
     parallel: bool,
 ) -> tuple[float, np.ndarray]:
     """Apply signed ``pulses`` (float32) to the devices at row-major flat ``index`` (int64, distinct) of the 2-D
-    float32 arrays ``fields`` = (u, g_min, g_max, step_up, step_down) (any strides, one shape), writing u in place; returns the energy (J) and the
-    conductances after. ``noise``: one standard normal per device (float32; ignored if ``c2c`` is 0);
-    ``v2_width``: V²·t_width of a SET and of a RESET pulse; ``cycles`` (int64, flat like the fields, or empty):
-    each device's |pulses| is added to it."""
+    float32 arrays ``fields`` = (u, g_min, g_max, step_up, step_down) (any strides, one shape), writing u in place;
+    returns the energy (J) and the conductances after. ``noise``: one standard normal per device (float32; ignored
+    if ``c2c`` is 0); ``v2_width``: V²·t_width of a SET and of a RESET pulse; ``cycles`` (int64, flat, one counter
+    per device, or empty): each device's |pulses| is added to it. The kernels run without bounds checks: the caller
+    passes inputs :func:`check_commit` accepted.
+    """
     g_after = np.empty(index.size, np.float32)
     partial = np.zeros(math.ceil(index.size / BLOCK), np.float64)
     kernel = _pulse_parallel if parallel else _pulse_serial

@@ -270,6 +270,8 @@ class PulsedDevice(DeviceModel):
             and self.params.response in _COMPILED_RESPONSES
             and pulses.dtype == torch.float32
             and device_index.dtype == torch.int64
+            and device_index.dim() == 1
+            and tuple(pulses.shape) == tuple(device_index.shape)
             and (write_cycles is None or (write_cycles.dtype == torch.int64 and write_cycles.is_contiguous()))
             and all(
                 state[name].device.type == "cpu" and state[name].dtype == torch.float32 for name in _FIELDS
@@ -278,6 +280,9 @@ class PulsedDevice(DeviceModel):
         fields = _row_views(state) if compiled else None
         if fields is None:
             return super().pulse_at(state, device_index, pulses, generator, write_cycles)
+        index, counts = device_index.numpy(), pulses.contiguous().numpy()
+        cycles = _NO_CYCLES if write_cycles is None else write_cycles.view(-1).numpy()
+        _pulsed_kernel.check_commit(index, counts, fields[0].size, cycles)  # before any draw or write
         p = self.params
         c2c = p.c2c_std
         if c2c > 0:
@@ -288,28 +293,24 @@ class PulsedDevice(DeviceModel):
         parallel = run_parallel(device_index.numel(), _SERIAL_UP_TO)
         with compiled_threads() if parallel else nullcontext():
             energy, g_after = _pulsed_kernel.pulse_in_place(
-                _COMPILED_RESPONSES[p.response],
-                device_index.numpy(),
-                pulses.contiguous().numpy(),
-                noise,
-                c2c,
-                fields,
-                v2_width,
-                _NO_CYCLES if write_cycles is None else write_cycles.view(-1).numpy(),
-                parallel,
+                _COMPILED_RESPONSES[p.response], index, counts, noise, c2c, fields, v2_width, cycles, parallel
             )
         return torch.tensor(energy, dtype=torch.float64, device="cpu"), torch.from_numpy(g_after)
 
 
 def _row_views(state: DeviceState) -> tuple[np.ndarray, ...] | None:
-    """The fields the compiled kernel reads, each as a 2-D NumPy view (first dimension × the rest) of the same
-    memory (a tile's fields are strided views of its device-major buffer); None if some field's trailing dimensions
-    do not merge into one."""
+    """The fields the compiled kernel reads, each as a 2-D NumPy view of the same memory (a tile's fields are
+    strided views of its device-major buffer); None if some field's trailing dimensions do not merge into one or
+    the fields differ in shape."""
     views = []
     for name in _FIELDS:
         field = state[name]
+        # a contiguous field is one row; a strided one keeps its first dimension (a tile's device planes)
+        rows = 1 if field.is_contiguous() or field.dim() == 0 else field.shape[0]
         try:
-            views.append(field.view(field.shape[0] if field.dim() else 1, -1).numpy())
+            views.append(field.view(rows, -1).numpy())
         except RuntimeError:
             return None
+    if any(view.shape != views[0].shape for view in views):
+        return None
     return tuple(views)
