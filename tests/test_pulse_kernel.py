@@ -118,9 +118,9 @@ def test_a_state_dict_saved_in_the_field_major_layout_loads_into_the_device_majo
     tile.program(torch.randn(6, 5, generator=torch.Generator().manual_seed(0)) * 0.5)
     saved = tile.state_dict()
     names = tile._groups[0][1]
-    saved["device_state"] = torch.stack(
-        [tile.state[name] for name in names]
-    )  # (fields, 2, 6, 5): the old layout
+    # the old, field-major layout: (fields, 2, 6, 5)
+    saved["device_state"] = torch.stack([tile.state[name] for name in names])
+    saved["pulse_signs"] = torch.tensor([1.0, -1.0])  # a buffer earlier versions saved
     fresh = AnalogTile((6, 5), TileConfig(device="soft-bounds", cell="differential", seed=4))
     fresh.load_state_dict(saved)
     assert all(torch.equal(fresh.state[name], tile.state[name]) for name in names)

@@ -8,6 +8,7 @@ it was. Every kernel is written so that its results do not depend on that count.
 from __future__ import annotations
 
 import types as pytypes
+from contextlib import AbstractContextManager, nullcontext
 
 import torch
 
@@ -62,6 +63,12 @@ class threads:
         if numba.get_num_threads() != self.previous:
             numba.set_num_threads(self.previous)
         return False
+
+
+def threads_for(parallel: bool) -> AbstractContextManager:
+    """:class:`threads` around a parallel kernel; nothing around a serial one (whose call must not start numba's
+    thread pool, which asking for the thread count would)."""
+    return threads() if parallel else nullcontext()
 
 
 if AVAILABLE:

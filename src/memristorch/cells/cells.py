@@ -22,14 +22,12 @@ combinations are tied (``r_ij ⊕ r_il ⊕ r_kj ⊕ r_kl = 0``). ``dither="indep
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from contextlib import nullcontext
 from typing import NamedTuple
 
 import numpy as np
 import torch
 
-from .._compiled import run_parallel
-from .._compiled import threads as compiled_threads
+from .._compiled import run_parallel, threads_for
 from .._validation import MAX_PULSES_PER_CALL, check_choice, check_int, check_range
 from ..devices.base import DeviceModel
 from . import _plan_kernel
@@ -87,6 +85,7 @@ class Cell(ABC):
         self._nominal_step_s: float | None = None  # computed on first use: it can cost a device simulation
         self._signs = np.asarray(self.pulse_signs, dtype=np.float32)  # for the compiled planner
         self._plan_scratch: np.ndarray | None = None  # its buffer of pulse bits, reused (not state)
+        self._dense_buffers: tuple[torch.Tensor, torch.Tensor] | None = None  # the dense planner's, reused
 
     @property
     @abstractmethod
@@ -148,6 +147,18 @@ class Cell(ABC):
             n.clamp_(-self.max_pulses, self.max_pulses)
         return n
 
+    def _dense_scratch(self, delta_w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """An int32 and a float32 buffer shaped and placed like ``delta_w`` for :meth:`plan_pulses`, kept between
+        calls (made again when the shape or the torch device changes)."""
+        buffers = self._dense_buffers
+        if buffers is None or buffers[1].shape != delta_w.shape or buffers[1].device != delta_w.device:
+            on = {"device": delta_w.device}
+            buffers = self._dense_buffers = (
+                torch.empty(delta_w.shape, dtype=torch.int32, **on),
+                torch.empty(delta_w.shape, dtype=torch.float32, **on),
+            )
+        return buffers
+
     def plan_sparse(
         self,
         delta_w: torch.Tensor,
@@ -160,7 +171,7 @@ class Cell(ABC):
 
         On the CPU, for a float32 change of two or more dimensions with nearest rounding or rank-1 dither, a
         compiled planner (:mod:`~memristorch.cells._plan_kernel`) does it in two passes; otherwise the dense plan is
-        searched for them. ``scratch`` as for :meth:`plan_pulses` (the dense path's).
+        searched for them. ``scratch`` as for :meth:`plan_pulses`; by default the dense path reuses buffers of its own.
         """
         weights = delta_w.numel()
         compiled = (
@@ -171,7 +182,8 @@ class Cell(ABC):
             and (self.rounding == "nearest" or self.dither == "rank1")
         )
         if not compiled:
-            counts = self.plan_pulses(delta_w, generator, alpha, scratch).view(-1)
+            buffers = scratch if scratch is not None else self._dense_scratch(delta_w)
+            counts = self.plan_pulses(delta_w, generator, alpha, buffers).view(-1)
             weight_index = torch.nonzero(counts).squeeze(1)
             weight_counts = counts.take(weight_index)
             on = counts.device
@@ -191,7 +203,7 @@ class Cell(ABC):
         if self._plan_scratch is None or self._plan_scratch.shape != _plan_kernel.scratch_shape(*rows.shape):
             self._plan_scratch = np.zeros(_plan_kernel.scratch_shape(*rows.shape), np.uint64)
         parallel = run_parallel(weights, _plan_kernel.SERIAL_UP_TO)
-        with compiled_threads() if parallel else nullcontext():
+        with threads_for(parallel):
             device_index, pulses, counts, row_set, row_reset, largest, non_finite = _plan_kernel.plan_sparse(
                 rows.contiguous().numpy(),
                 a,

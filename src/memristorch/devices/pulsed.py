@@ -24,14 +24,12 @@ Energy of a pulse is Joule heating ``V² G t_width`` at the conductance before t
 from __future__ import annotations
 
 import math
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 
-from .._compiled import run_parallel
-from .._compiled import threads as compiled_threads
+from .._compiled import run_parallel, threads_for
 from .._rng import generator_device
 from .._validation import check_choice, check_conductances, check_pulse_counts, check_range, warn_if_absolute
 from . import _pulsed_kernel
@@ -291,7 +289,7 @@ class PulsedDevice(DeviceModel):
             noise = np.empty(0, np.float32)
         v2_width = (p.set_voltage_v**2 * p.pulse_width_s, p.reset_voltage_v**2 * p.pulse_width_s)
         parallel = run_parallel(device_index.numel(), _SERIAL_UP_TO)
-        with compiled_threads() if parallel else nullcontext():
+        with threads_for(parallel):
             energy, g_after = _pulsed_kernel.pulse_in_place(
                 _COMPILED_RESPONSES[p.response], index, counts, noise, c2c, fields, v2_width, cycles, parallel
             )

@@ -44,7 +44,7 @@ class InSituSGD(Optimizer):
                     )
                 plan = None if tile is None else tile.plan_update(direction, -group["lr"])
                 planned.append((group, p, direction, tile, plan))
-        except (ValueError, TypeError):
+        except Exception:  # whatever stopped the planning, nothing may stay half done
             for _, _, _, tile, plan in reversed(planned):  # the tiles planned so far take back their draws
                 if plan is not None:
                     tile.discard_plan(plan)

@@ -80,13 +80,11 @@ class AnalogTile(GeneratorOwner):
             ("device_state" if i == 0 else f"device_state_{i}", tuple(names))
             for i, names in enumerate(groups.values())
         )
-        self._weights = math.prod(self.weight_shape)
-        k = self.cell.devices_per_weight
+        weights, k = math.prod(self.weight_shape), self.cell.devices_per_weight
         for buffer, names in self._groups:
             # (k, weights, fields), stored as (weights, k, fields)
-            packed = torch.stack([state[n].reshape(k, self._weights) for n in names], dim=-1)
+            packed = torch.stack([state[n].reshape(k, weights) for n in names], dim=-1)
             self.register_buffer(buffer, packed.transpose(0, 1).contiguous())
-        self.register_buffer("pulse_signs", torch.tensor(self.cell.pulse_signs, dtype=torch.float32))
         self._register_rng_state()
         self.ledger = Ledger(device_shape)
         # drift: per-device parameters drawn once (the devices' own spread), the time the tile is read at, and the
@@ -123,7 +121,6 @@ class AnalogTile(GeneratorOwner):
         self._ir_weight: torch.Tensor | None = None
         self._warned: set[str] = set()
         self._reads_watched = 0
-        self._scratch: tuple[torch.Tensor, torch.Tensor] | None = None  # reused planning buffers, not state
         self._state_views: tuple[tuple[torch.Tensor, ...], dict[str, torch.Tensor]] | None = None
 
     # -- state -------------------------------------------------------------------------------------------------------
@@ -483,15 +480,10 @@ class AnalogTile(GeneratorOwner):
             raise ValueError(f"delta_w must have shape {self.weight_shape}, got {tuple(delta_w.shape)}")
         self._check_on_device("delta_w", delta_w)
         alpha = _finite_number("alpha", alpha)
-        if self._scratch is None:
-            self._scratch = (
-                torch.empty(self.weight_shape, dtype=torch.int32, device=delta_w.device),
-                torch.empty(self.weight_shape, dtype=torch.float32, device=delta_w.device),
-            )
         self._check_scale(alpha)
         delta = delta_w.detach().float()
         before = self.generator.get_state()
-        plan = self.cell.plan_sparse(delta, self.generator, alpha, self._scratch)
+        plan = self.cell.plan_sparse(delta, self.generator, alpha)
         try:
             # where the planner read the extremes on its way: the same check, without another pass
             if plan.largest is not None:
@@ -608,10 +600,11 @@ class AnalogTile(GeneratorOwner):
 
     # -- torch devices and serialization ------------------------------------------------------------------------------
     def _on_device_change(self) -> None:
-        self._scratch = None
         self._ir_weight = None
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # earlier versions saved the cell's pulse signs, a constant of the cell, not state
+        state_dict.pop(prefix + "pulse_signs", None)
         k = self.cell.devices_per_weight
         for buffer, names in self._groups:  # the field-major layout of earlier versions: made device-major
             saved = state_dict.get(prefix + buffer)
