@@ -51,7 +51,9 @@ def test_settle_with_another_level_keeps_the_persistent_draws():
     persistent draw times the level, whatever the level."""
     t = tile(persistence=1.0)
     programmed = t.conductances().clone()
+    stream = t.generator.get_state()
     t.settle(0.02)
+    assert torch.equal(t.generator.get_state(), stream)  # a wholly persistent error draws nothing fresh
     expected = (0.02 * t.programming_error_persistent).reshape(-1).double()
     torch.testing.assert_close(relative_error(t, programmed), expected, rtol=1e-4, atol=1e-6)
 

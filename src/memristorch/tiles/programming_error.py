@@ -57,13 +57,15 @@ class ProgrammingError:
     ) -> DeviceState:
         """The state after the devices settle by ``error`` (default: this model's), fresh draws from ``generator``.
 
-        An error of 0 returns ``state`` itself and draws nothing.
+        An error of 0 returns ``state`` itself and draws nothing; so does a persistence of 1 draw nothing fresh.
         """
         error = self.error if error is None else check_range("error", error, 0.0, 10.0)
         if error == 0:
             return state
         g = device.conductance(state)
-        fresh = torch.randn(g.shape, generator=generator, dtype=g.dtype, device=generator_device(generator))
         rho = self.persistence
-        epsilon = rho**0.5 * persistent.to(g.dtype) + (1 - rho) ** 0.5 * fresh.to(g.device)
+        epsilon = rho**0.5 * persistent.to(g.dtype)
+        if rho < 1:  # a wholly persistent error draws nothing new
+            fresh = torch.randn(g.shape, generator=generator, dtype=g.dtype, device=generator_device(generator))
+            epsilon = epsilon + (1 - rho) ** 0.5 * fresh.to(g.device)
         return device.set_conductance(state, g * (1 + error * epsilon).clamp(min=0.0))
