@@ -66,6 +66,8 @@ class ProgrammingError:
         rho = self.persistence
         epsilon = rho**0.5 * persistent.to(g.dtype)
         if rho < 1:  # a wholly persistent error draws nothing new
-            fresh = torch.randn(g.shape, generator=generator, dtype=g.dtype, device=generator_device(generator))
+            fresh = torch.randn(
+                g.shape, generator=generator, dtype=g.dtype, device=generator_device(generator)
+            )
             epsilon = epsilon + (1 - rho) ** 0.5 * fresh.to(g.device)
         return device.set_conductance(state, g * (1 + error * epsilon).clamp(min=0.0))
